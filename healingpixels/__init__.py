@@ -1,0 +1,1 @@
+"""Healing Pixels: accessible, multilingual health-education websites from Markdown."""

@@ -1,0 +1,221 @@
+"""Build a site: config -> content -> render -> assets -> output, reusing every page whose inputs did not change."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import multiprocessing
+import os
+import pickle
+import posixpath
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import assets, components, config as config_mod, content, render
+from jinja2 import TemplateError
+
+from .content import Page, Site
+from .errors import BuildError, Problem
+from .markdown import Link, PageRenderer, make_parser
+from .output import Staging
+from .render import theme_dirs, component_dirs, locales_dir
+from .special_pages import write_special_pages
+
+CACHE_DIR = ".healingpixels-cache"
+CACHE_VERSION = 1
+PARALLEL_FROM = 48  # below this many pages to render, a process pool costs more than it saves
+
+
+@dataclass
+class Result:
+    output: Path
+    pages: Counter  # language -> pages written
+    rendered: int  # pages rendered this time (the rest were unchanged)
+    warnings: list[Problem]
+    seconds: float
+
+
+@dataclass
+class PageResult:
+    key: str  # hash of everything the page's HTML depends on
+    anchors: set[str]
+    links: list[Link]
+    problems: list[Problem]
+
+
+@dataclass
+class Cache:
+    fingerprint: str = ""
+    meta: dict = field(default_factory=dict)  # source digest -> parsed front matter
+    pages: dict[str, PageResult] = field(default_factory=dict)  # source -> what its last good render produced
+
+    @staticmethod
+    def load(root: Path) -> "Cache":
+        try:
+            with (root / CACHE_DIR / "build.pickle").open("rb") as f:
+                version, cache = pickle.load(f)
+            return cache if version == CACHE_VERSION else Cache()
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError):
+            return Cache()
+
+    def save(self, root: Path) -> None:
+        folder = root / CACHE_DIR
+        folder.mkdir(exist_ok=True)
+        (folder / ".gitignore").write_text("*\n")
+        tmp = folder / f"build.pickle.{os.getpid()}"
+        with tmp.open("wb") as f:
+            pickle.dump((CACHE_VERSION, self), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / "build.pickle")
+
+
+def fingerprint(config: config_mod.Config) -> str:
+    """A hash of everything every page depends on: this program, the theme, components, catalogs and site.toml."""
+    h = hashlib.blake2b(digest_size=16)
+    roots = [Path(__file__).parent, *theme_dirs(config.root, config.theme), *component_dirs(config.root),
+             locales_dir(config.root)]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".mo"):
+                h.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    h.update((config.root / config_mod.CONFIG_FILE).read_bytes())
+    for extra in (config.tokens, config.root / content.REVIEWERS):
+        if extra and extra.is_file():
+            h.update(extra.read_bytes())
+    return h.hexdigest()
+
+
+def build(root: Path, output: Path | None = None, use_cache: bool = True, strict: bool = False,
+          progress=None) -> Result:
+    """Build the site at ROOT. Raises BuildError listing every problem; the previous output is then untouched."""
+    started = time.perf_counter()
+    root = root.resolve()
+    config = config_mod.load(root, output)
+    cache = Cache.load(root) if use_cache else Cache()
+    print_ = fingerprint(config)
+    if cache.fingerprint != print_:
+        cache.pages = {}
+    site, problems = content.load(config, cache.meta)
+    token_set, found = assets.load_tokens(config)
+    problems += found
+
+    staging = Staging(config.output)
+    try:
+        urls = assets.publish(site, staging, token_set)
+        jobs, results = [], {}
+        for page in site.pages:
+            ctx = render.page_context(site, page, urls)
+            key = render.context_key(ctx)
+            old = cache.pages.get(page.source)
+            if old is not None and old.key == key and staging.reuse(page.output):
+                results[page.source] = old
+            else:
+                jobs.append((page, ctx, key))
+        for source, result in _render_all(site, jobs, staging, progress):
+            results[source] = result
+        for result in results.values():
+            problems += result.problems
+        problems += check_links(site, results)
+        write_special_pages(site, staging, urls)
+
+        errors = [p for p in problems if p.severity == "error" or strict]
+        cache.meta = {page.digest: cache.meta[page.digest] for page in site.pages}  # forget deleted versions
+        if errors:
+            raise BuildError(errors)
+        staging.commit()
+    except TemplateError as exc:
+        staging.discard()
+        raise BuildError([render.template_problem(exc)]) from None
+    except BaseException:
+        staging.discard()
+        if use_cache:
+            cache.save(root)  # front matter parsed so far stays valid: it is keyed by content
+        raise
+    cache.fingerprint, cache.pages = print_, results
+    if use_cache:
+        cache.save(root)
+    return Result(config.output, Counter(p.lang for p in site.pages), len(jobs),
+                  sorted(p for p in problems if p.severity == "warning"), time.perf_counter() - started)
+
+
+# Render workers: forked after the site is loaded, so they share it instead of receiving it pickled.
+_worker: dict = {}
+
+
+def _setup(site: Site, staging: Staging) -> None:
+    config = site.config
+    md = make_parser()
+    specs = components.discover(config.root)
+    envs, renderers = {}, {}
+    for lang in config.languages:
+        env = render.make_env(config.root, config.theme, lang.code, lang.fallback)
+        for name in ("home.html", "section.html", "page.html"):
+            env.get_template(name)
+        envs[lang.code] = env
+        renderers[lang.code] = PageRenderer(md, components.renderer(specs, env, lang.emergency), config.base_path)
+    _worker.update(site=site, staging=staging, envs=envs, renderers=renderers)
+
+
+def _render_one(job: tuple[Page, dict, str]) -> tuple[str, PageResult]:
+    page, ctx, key = job
+    site, staging = _worker["site"], _worker["staging"]
+    body = _worker["renderers"][page.lang].render(page.source, page.lang, page.body, page.body_line)
+    html = render.render_page(_worker["envs"][page.lang], ctx, body, site.config.contents_min_headings)
+    staging.write(page.output, html.encode())
+    return page.source, PageResult(key, body.anchors, body.links, body.problems)
+
+
+def _render_chunk(jobs: list) -> list:
+    return [_render_one(job) for job in jobs]
+
+
+def _render_all(site: Site, jobs: list, staging: Staging, progress):
+    _setup(site, staging)
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers == 1:
+        for job in jobs:
+            yield _render_one(job)
+            if progress:
+                progress(1)
+        return
+    # Send pages without their bodies' text twice: the forked workers already hold the site.
+    size = max(8, len(jobs) // (workers * 8))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for chunk in pool.imap_unordered(_render_chunk, chunks):
+            yield from chunk
+            if progress:
+                progress(len(chunk))
+
+
+def check_links(site: Site, results: dict[str, PageResult]) -> list[Problem]:
+    """Every .md link must name a page that exists, and every #anchor a heading on it."""
+    problems = []
+    files = {f"{content.CONTENT}/{rel}" for rel in site.files}
+    urls = {page.url(site.config.base_path): page.source for page in site.pages}
+    base = site.config.base_path
+    for source, result in sorted(results.items()):
+        for link in result.links:
+            target = link.target
+            if link.kind == "path":
+                target = urls.get(posixpath.join(base, link.target.lstrip("/")).rstrip("/") + "/")
+                if target is None:
+                    problems.append(Problem(source, link.line, f"the link {link.target} is not a page of this site",
+                                            "link to the page's .md file instead, like ../infections/seasonal-flu.md"))
+                    continue
+            if link.kind == "file":
+                if target not in files:
+                    problems.append(Problem(source, link.line, f"the file {target} does not exist", _near(target, files)))
+                continue
+            if target not in site.by_source:
+                problems.append(Problem(source, link.line, f"the link to {target} goes to a page that does not exist",
+                                        _near(target, site.by_source)))
+            elif link.anchor and link.anchor not in results[target].anchors:
+                problems.append(Problem(source, link.line, f"{target} has no heading #{link.anchor}",
+                                        _near(link.anchor, results[target].anchors, "#")))
+    return problems
+
+
+def _near(name: str, choices, prefix: str = "") -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    return f"did you mean {prefix}{close[0]}?" if close else "check the spelling and the folder"

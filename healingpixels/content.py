@@ -1,0 +1,324 @@
+"""Content: find pages and files under content/, read front matter, and model the site's tree and translations."""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .config import Config
+from .errors import Problem
+
+CONTENT = "content"
+REVIEWERS = "reviewers.toml"
+FRONT_MATTER = re.compile(rb"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)
+SLUG = re.compile(r"^[\w.-]+$")
+
+try:  # the C loader is several times faster; fall back when PyYAML was built without libyaml
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+# Front matter fields: (check, what to write, required on topic pages)
+FIELDS = {
+    "title": ("text", "a title in quotes if it has a colon, like title: \"Flu: symptoms\""),
+    "description": ("text", "one sentence that says what the page is for"),
+    "reviewed": ("date", "a date like 2026-11-01"),
+    "next_review": ("date", "a date like 2027-05-01"),
+    "reviewer": ("text", f"the id of a reviewer in {REVIEWERS}, like zhang-wei"),
+    "translation_key": ("text", "a name shared by the translations of one page"),
+    "tags": ("list", "a list like [winter, breathing]"),
+    "draft": ("bool", "true or false"),
+    "order": ("int", "a whole number: 1 comes first"),
+    "lang": ("text", "the language code of the folder the page is in"),
+}
+
+
+@dataclass
+class Meta:
+    title: str = ""
+    description: str = ""
+    reviewed: dt.date | None = None
+    next_review: dt.date | None = None
+    reviewer: str | None = None
+    translation_key: str | None = None
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    order: int | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # field -> line in the source, for later messages
+
+
+@dataclass
+class Page:
+    source: str  # relative to the site root, posix: "content/en/infections/seasonal-flu.md"
+    lang: str
+    path: str  # within the language, no suffix: "infections/seasonal-flu"; an index is its folder: "infections"; home: ""
+    is_index: bool
+    meta: Meta
+    body: str
+    body_line: int  # the line of the source file the body starts on
+    digest: str  # of the source bytes
+    children: list["Page"] = field(default_factory=list, repr=False)
+    parent: "Page | None" = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        return self.meta.translation_key or self.path
+
+    def url(self, base: str) -> str:
+        return f"{base}{self.lang}/{self.path}/" if self.path else f"{base}{self.lang}/"
+
+    @property
+    def output(self) -> str:
+        return f"{self.lang}/{self.path}/index.html" if self.path else f"{self.lang}/index.html"
+
+
+@dataclass
+class Reviewer:
+    id: str
+    name: dict[str, str]
+    credentials: dict[str, str]
+    hospital: dict[str, str]
+    photo: str = ""
+
+
+@dataclass
+class Site:
+    config: Config
+    pages: list[Page]  # sorted by source path
+    files: list[str]  # other files under content/, relative to content/ (published at that path)
+    reviewers: dict[str, Reviewer]
+    by_source: dict[str, Page] = field(default_factory=dict)
+    translations: dict[tuple[str, str], dict[str, Page]] = field(default_factory=dict)  # (key) -> lang -> page
+
+    def home(self, lang: str) -> Page | None:
+        return self.by_source.get(f"{CONTENT}/{lang}/index.md")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def walk(content: Path) -> list[str]:
+    """Every file under content/, relative and sorted; hidden and _private names are skipped."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(content):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        rel = os.path.relpath(dirpath, content)
+        for name in filenames:
+            if not name.startswith((".", "_")):
+                found.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
+    return sorted(found)
+
+
+def parse_front_matter(source: str, data: bytes) -> tuple[dict, str, int, list[Problem]]:
+    """Split YAML front matter from the body. Returns (fields, body, body_line, problems)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return {}, "", 1, [Problem(source, line, "the file is not UTF-8 text", "save it as UTF-8")]
+    match = FRONT_MATTER.match(data)
+    if not match:
+        return {}, text, 1, [Problem(source, 1, "no front matter", "start the file with ---, then title: …, then ---")]
+    raw = (match.group(1) or b"").decode("utf-8")
+    body_line = text[: len(match.group(0).decode("utf-8"))].count("\n") + 1
+    body = text[len(match.group(0).decode("utf-8")):]
+    try:
+        fields = yaml.load(raw, Loader=_Loader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1  # +1 for the opening ---, +1 as YAML counts from 0
+        what = getattr(exc, "problem", None) or str(exc)
+        return {}, body, body_line, [Problem(source, line, f"front matter: {what}",
+                                             "a value with a colon needs quotes, like title: \"Flu: what to do\"")]
+    if not isinstance(fields, dict):
+        return {}, body, body_line, [Problem(source, 2, "front matter must be key: value lines", "like title: Seasonal flu")]
+    return fields, body, body_line, []
+
+
+def _field_line(data: bytes, key: str) -> int:
+    match = re.search(rb"^" + re.escape(key.encode()) + rb"\s*:", data, re.M)
+    return data[: match.start()].count(b"\n") + 1 if match else 2
+
+
+def check_meta(source: str, data: bytes, fields: dict, lang: str, is_index: bool) -> tuple[Meta, list[Problem]]:
+    """Validate front matter fields by type; each problem names the line of its key."""
+    problems = []
+
+    def bad(key, message, hint=""):
+        problems.append(Problem(source, _field_line(data, key), f"front matter: {message}", hint or FIELDS[key][1]))
+
+    meta = Meta()
+    for key, value in fields.items():
+        if key not in FIELDS:
+            close = difflib.get_close_matches(str(key), FIELDS, n=1)
+            bad_key_hint = f"did you mean {close[0]}?" if close else "known keys: " + ", ".join(FIELDS)
+            problems.append(Problem(source, _field_line(data, str(key)), f'front matter: unknown key "{key}"', bad_key_hint))
+            continue
+        kind = FIELDS[key][0]
+        if kind == "date":
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            if not isinstance(value, dt.date):
+                bad(key, f"{key} must be a date like 2027-05-01")
+                continue
+        elif kind == "text":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str) or not value.strip():
+                bad(key, f"{key} must be text")
+                continue
+            value = value.strip()
+        elif kind == "list":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                bad(key, f"{key} must be a list of words")
+                continue
+            value = tuple(value)
+        elif kind == "bool" and not isinstance(value, bool):
+            bad(key, f"{key} must be true or false")
+            continue
+        elif kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+            bad(key, f"{key} must be a whole number")
+            continue
+        if key == "lang":
+            if value != lang:
+                bad(key, f'lang is "{value}" but the page is in the {lang} folder', f"write lang: {lang}, or leave it out")
+            continue
+        setattr(meta, key, value)
+        meta.lines[key] = _field_line(data, key)
+    if not meta.title and "title" not in fields:
+        problems.append(Problem(source, 1, "front matter: title is missing", "add a line like title: Seasonal flu"))
+    if meta.reviewed and meta.next_review and meta.next_review <= meta.reviewed:
+        bad("next_review", "next_review must be after reviewed", "usually 6 to 12 months after the review date")
+    if meta.next_review and not meta.reviewed:
+        bad("next_review", "next_review is set but reviewed is not", "add reviewed: the date the page was last reviewed")
+    return meta, problems
+
+
+def load_reviewers(config: Config) -> tuple[dict[str, Reviewer], list[Problem]]:
+    path = config.root / REVIEWERS
+    if not path.exists():
+        return {}, []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return {}, [Problem(REVIEWERS, None, f"not valid TOML: {exc}", "each reviewer is a table like [zhang-wei]")]
+    reviewers, problems = {}, []
+    for rid, entry in data.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), dict) or config.default_language not in entry["name"]:
+            problems.append(Problem(REVIEWERS, None, f'reviewer "{rid}" needs a name table with at least "{config.default_language}"',
+                                    f'add [{rid}.name] with {config.default_language} = "Dr …"'))
+            continue
+        texts = {k: entry.get(k, {}) if isinstance(entry.get(k, {}), dict) else {} for k in ("name", "credentials", "hospital")}
+        reviewers[rid] = Reviewer(rid, texts["name"], texts["credentials"], texts["hospital"], str(entry.get("photo", "")))
+    return reviewers, problems
+
+
+def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Problem]]:
+    """Read every page's front matter and build the site tree. `cached_meta` maps digest -> (meta, body_line, problems)."""
+    content = config.root / CONTENT
+    problems: list[Problem] = []
+    if not content.is_dir():
+        return Site(config, [], [], {}), [Problem(CONTENT, None, "there is no content folder",
+                                                  "create content/<language>/index.md for each language")]
+    codes = {lang.code for lang in config.languages}
+    cached_meta = cached_meta if cached_meta is not None else {}
+    pages, files = [], []
+    for rel in walk(content):
+        source = f"{CONTENT}/{rel}"
+        if not _inside(content / rel, content):
+            problems.append(Problem(source, None, "this file links to a place outside the content folder", "copy the file in instead"))
+            continue
+        top, _, rest = rel.partition("/")
+        if not rel.endswith(".md"):
+            files.append(rel)
+            continue
+        if not rest or top not in codes:
+            close = difflib.get_close_matches(top, codes, n=1)
+            problems.append(Problem(source, None, "a page must be inside a language folder such as content/en/",
+                                    f"did you mean content/{close[0]}/?" if close and rest else "move it into content/<language>/"))
+            continue
+        stem = rest[:-3]
+        is_index = stem == "index" or stem.endswith("/index")
+        path = stem[: -len("index")].rstrip("/") if is_index else stem
+        if not all(SLUG.match(part) for part in path.split("/") if path):
+            problems.append(Problem(source, None, "file and folder names may only use letters, digits, - and _ and .",
+                                    "rename it, e.g. seasonal-flu.md (spaces and # break links)"))
+            continue
+        data = (content / rel).read_bytes()
+        key = digest(data)
+        if key not in cached_meta:
+            fields, body, body_line, found = parse_front_matter(source, data)
+            if not found:
+                meta, found = check_meta(source, data, fields, top, is_index)
+            else:
+                meta = Meta()
+            cached_meta[key] = (meta, body_line, found)
+        else:
+            body = None
+        meta, body_line, found = cached_meta[key]
+        problems.extend(found)
+        if meta.draft:
+            continue
+        if body is None:  # front matter came from the cache: the body is everything after it
+            body = data.decode("utf-8").split("\n", body_line - 1)[-1] if body_line > 1 else data.decode("utf-8")
+        pages.append(Page(source, top, path, is_index, meta, body, body_line, key))
+
+    reviewers, found = load_reviewers(config)
+    problems.extend(found)
+    site = Site(config, pages, files, reviewers)
+    problems.extend(_link_tree(site))
+    return site, problems
+
+
+def _link_tree(site: Site) -> list[Problem]:
+    """Parents, children, translations; and the checks that need the whole tree."""
+    problems = []
+    site.by_source = {p.source: p for p in site.pages}
+    by_lang_path = {(p.lang, p.path): p for p in site.pages}
+    for page in site.pages:
+        if page.meta.reviewer and page.meta.reviewer not in site.reviewers:
+            close = difflib.get_close_matches(page.meta.reviewer, site.reviewers, n=1)
+            problems.append(Problem(page.source, page.meta.lines.get("reviewer"),
+                                    f'reviewer "{page.meta.reviewer}" is not in {REVIEWERS}',
+                                    f"did you mean {close[0]}?" if close else f"add [{page.meta.reviewer}] to {REVIEWERS}"))
+        if page.path:
+            parent_path = page.path.rpartition("/")[0]
+            parent = by_lang_path.get((page.lang, parent_path))
+            if parent is None:
+                folder = f"{CONTENT}/{page.lang}/{parent_path + '/' if parent_path else ''}index.md"
+                problems.append(Problem(page.source, None, f"its section has no index page ({folder})",
+                                        "add an index.md with a title for the section"))
+            else:
+                page.parent = parent
+                parent.children.append(page)
+    for page in site.pages:
+        page.children.sort(key=lambda p: (p.meta.order is None, p.meta.order or 0, p.meta.title.casefold(), p.path))
+    groups: dict[str, dict[str, Page]] = {}
+    for page in site.pages:
+        group = groups.setdefault(page.key, {})
+        if page.lang in group:
+            other = group[page.lang]
+            problems.append(Problem(page.source, None, f'translation_key "{page.key}" is also used by {other.source}',
+                                    "each page of a language needs its own translation_key"))
+            continue
+        group[page.lang] = page
+    site.translations = groups
+    for lang in site.config.languages:
+        if site.home(lang.code) is None:
+            problems.append(Problem(f"{CONTENT}/{lang.code}/index.md", None, f"the {lang.name} home page is missing",
+                                    f"create {CONTENT}/{lang.code}/index.md, or remove [languages.{lang.code}] from site.toml"))
+    return problems

@@ -1,0 +1,250 @@
+"""Markdown to safe HTML with markdown-it-py: heading ids, checked links, components, sanitised raw HTML."""
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .errors import Problem
+
+# What authors may set with {#id .class key=value}: nothing that runs code or loads from elsewhere.
+ALLOWED_ATTRS = ("id", "class", "lang", "dir", "width", "height")
+# Raw inline HTML authors may write; anything else is shown as text.
+INLINE_HTML = re.compile(r"</?(b|i|em|strong|sub|sup|small|mark|kbd|s|u|br|wbr)\s*/?>", re.I)
+BLOCK_TAGS = {"p", "div", "span", "br", "hr", "b", "i", "em", "strong", "sub", "sup", "small", "mark", "kbd", "s", "u",
+              "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+              "blockquote", "abbr", "cite", "q", "figure", "figcaption", "h2", "h3", "h4", "h5", "h6", "wbr", "pre", "code"}
+BLOCK_ATTRS = {"*": {"lang", "dir", "class"}, "abbr": {"title"}, "th": {"scope", "colspan", "rowspan"},
+               "td": {"colspan", "rowspan"}, "ol": {"start", "reversed"}}
+EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:|^//", re.I)
+
+
+@dataclass(frozen=True)
+class Link:
+    target: str  # a site-relative source path ("content/en/x.md", "content/images/a.svg") or a site path ("/en/")
+    anchor: str  # "" when the link has no #fragment
+    line: int
+    kind: str  # "page", "file" or "path"
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[tuple[int, str, str]] = field(default_factory=list)  # (level, id, text) of h2 and h3
+    anchors: set[str] = field(default_factory=set)
+    links: list[Link] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    """A heading id that keeps every script: 'Когда звонить 103' -> 'когда-звонить-103', '何时就医？' -> '何时就医'."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"[\s-]+", "-", text).strip("-") or "section"
+
+
+@dataclass(frozen=True)
+class Heading:
+    html: str  # the heading's content, rendered
+    level: int
+    id: str
+
+
+# A component renderer takes (name, args, heading or None, body_html) and returns HTML, or raises
+# ComponentError; the build gives one that renders the component's Jinja macro.
+ComponentRenderer = Callable[[str, list[str], "Heading | None", str], str]
+
+
+class ComponentError(Exception):
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+
+def make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin).use(deflist_plugin)
+    md.use(attrs_plugin, allowed=ALLOWED_ATTRS).use(attrs_block_plugin, allowed=ALLOWED_ATTRS)
+    md.use(container_plugin, name="component", validate=lambda params, *_: bool(params.strip()))
+    return md
+
+
+class PageRenderer:
+    """Turns one page's Markdown into HTML, recording headings, links and problems with file:line."""
+
+    def __init__(self, md: MarkdownIt, components: ComponentRenderer, base: str):
+        self.md = md
+        self.components = components
+        self.base = base
+
+    def render(self, source: str, lang: str, body: str, body_line: int) -> Rendered:
+        out = Rendered("")
+        env: dict = {}
+        tokens = self.md.parse(body, env)
+        ctx = _Context(source, lang, body_line - 1, self.base, out)
+        _heading_ids(tokens, ctx)
+        _links(tokens, ctx)
+        _raw_html(tokens)
+        out.html = self._render(tokens, env, ctx)
+        return out
+
+    def _render(self, tokens: list[Token], env: dict, ctx: "_Context") -> str:
+        parts, i = [], 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.type != "container_component_open":
+                start = i
+                while i < len(tokens) and tokens[i].type != "container_component_open":
+                    i += 1
+                parts.append(self.md.renderer.render(tokens[start:i], self.md.options, env))
+                continue
+            end, depth = i + 1, 1
+            while depth:
+                depth += {"container_component_open": 1, "container_component_close": -1}.get(tokens[end].type, 0)
+                end += 1
+            parts.append(self._component(tok, tokens[i + 1:end - 1], env, ctx))
+            i = end
+        return "".join(parts)
+
+    def _component(self, open_tok: Token, inner: list[Token], env: dict, ctx: "_Context") -> str:
+        name, *args = open_tok.info.split()
+        heading = None
+        if len(inner) >= 3 and inner[0].type == "heading_open":
+            heading = Heading(self.md.renderer.render(inner[1:2], self.md.options, env), int(inner[0].tag[1]),
+                              inner[0].attrGet("id") or "")
+            inner = inner[3:]
+        body = self._render(inner, env, ctx)
+        line = ctx.line(open_tok)
+        try:
+            return self.components(name, args, heading, body)
+        except ComponentError as exc:
+            ctx.out.problems.append(Problem(ctx.source, line, str(exc), exc.hint))
+            return ""
+
+
+@dataclass
+class _Context:
+    source: str
+    lang: str
+    offset: int  # lines before the body
+    base: str
+    out: Rendered
+
+    def line(self, block: Token, child_index: int = 0) -> int:
+        """The file line of a block token, or of its child_index'th inline child."""
+        line = (block.map[0] if block.map else 0) + 1 + self.offset
+        if block.children and child_index:
+            line += sum(1 for t in block.children[:child_index] if t.type in ("softbreak", "hardbreak"))
+        return line
+
+    def problem(self, line: int, message: str, hint: str = "") -> None:
+        self.out.problems.append(Problem(self.source, line, message, hint))
+
+
+def _heading_ids(tokens: list[Token], ctx: _Context) -> None:
+    seen: dict[str, int] = {}
+    previous = 1  # the page title is the h1
+    for i, tok in enumerate(tokens):
+        if tok.type != "heading_open":
+            continue
+        level = int(tok.tag[1])
+        inline = tokens[i + 1]
+        text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+        if level == 1:
+            ctx.problem(ctx.line(tok), "a heading 1 (#) in the body", "the title from the front matter is the page's only heading 1: use ## here")
+        elif level > previous + 1:
+            ctx.problem(ctx.line(tok), f"heading level {level} follows level {previous}: a level is skipped",
+                        f"use {'#' * (previous + 1)} here; screen reader users move between headings by level")
+        previous = level
+        slug = tok.attrGet("id") or slugify(text)
+        if slug in seen:
+            seen[slug] += 1
+            slug = f"{slug}-{seen[slug]}"
+        else:
+            seen[slug] = 1
+        tok.attrSet("id", slug)
+        ctx.out.anchors.add(slug)
+        if level in (2, 3):
+            ctx.out.toc.append((level, slug, text))
+
+
+def _links(tokens: list[Token], ctx: _Context) -> None:
+    """Rewrite relative .md links to page URLs and files to their published paths, and record them to check later."""
+    page_dir = posixpath.dirname(ctx.source)
+    for tok in tokens:
+        if tok.type == "footnote_reference_open":
+            continue
+        for j, child in enumerate(tok.children or []):
+            for attr in ("href", "src"):
+                url = child.attrGet(attr) if child.type in ("link_open", "image") else None
+                if url is None:
+                    continue
+                new = _resolve(url, attr, page_dir, ctx, ctx.line(tok, j))
+                if new is not None:
+                    child.attrSet(attr, new)
+            if child.type == "image":
+                child.attrSet("loading", "lazy")
+                child.attrSet("decoding", "async")
+        for anchor in (t.attrGet("id") for t in tok.children or [] if t.type == "footnote_anchor"):
+            if anchor:
+                ctx.out.anchors.add(anchor)
+    # footnote ids markdown-it writes: fn1, fnref1
+    ctx.out.anchors.update(a for t in tokens if t.type == "footnote_open" for a in (f"fn{t.meta['id'] + 1}",))
+    ctx.out.anchors.update(f"fnref{t.meta['id'] + 1}" for t in tokens if t.type == "footnote_open")
+
+
+def _resolve(url: str, attr: str, page_dir: str, ctx: _Context, line: int) -> str | None:
+    if url.startswith("#"):
+        ctx.out.links.append(Link(ctx.source, unquote(url[1:]), line, "page"))
+        return None
+    if EXTERNAL.match(url):
+        if attr == "src":
+            ctx.problem(line, f"the image {url} is on another website",
+                        "save the image under content/images/ and link to it there: pages make no third-party requests")
+            return ""
+        return None
+    parts = urlsplit(url)
+    path, anchor = unquote(parts.path), unquote(parts.fragment)
+    if path.startswith("/"):
+        target = posixpath.normpath("content" + path)
+    else:
+        target = posixpath.normpath(posixpath.join(page_dir, path))
+    if not target.startswith("content/") and target != "content":
+        ctx.problem(line, f"the link {url} points outside the site", "link to a page or file inside content/")
+        return ""
+    if target.endswith(".md"):
+        lang_path = target[len("content/"):-3]
+        lang, _, rest = lang_path.partition("/")
+        if rest == "index" or rest.endswith("/index"):
+            rest = rest[:-len("index")].rstrip("/")
+        ctx.out.links.append(Link(target, anchor, line, "page"))
+        return f"{ctx.base}{lang}/{rest + '/' if rest else ''}" + (f"#{parts.fragment}" if anchor else "")
+    if path.endswith("/") or not posixpath.splitext(path)[1]:
+        if not path.startswith("/"):
+            ctx.problem(line, f"the link {url} is relative but not to a .md file", "link to the page's .md file, like ../infections/seasonal-flu.md")
+            return ""
+        ctx.out.links.append(Link(path, anchor, line, "path"))
+        return ctx.base + url[1:]
+    ctx.out.links.append(Link(target, "", line, "file"))
+    return ctx.base + target[len("content/"):]
+
+
+def _raw_html(tokens: list[Token]) -> None:
+    """Authors' raw HTML: blocks go through nh3 with a small allow-list; inline tags only from a short list."""
+    for tok in tokens:
+        if tok.type == "html_block":
+            tok.content = nh3.clean(tok.content, tags=BLOCK_TAGS, attributes=BLOCK_ATTRS, link_rel=None) + "\n"
+        for child in tok.children or []:
+            if child.type == "html_inline" and not INLINE_HTML.fullmatch(child.content.strip()):
+                child.type, child.content = "text", child.content

@@ -1,0 +1,51 @@
+"""Pages every site has besides its content: the language chooser at /, a 404 page per language, sitemap and robots."""
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from . import render
+from .content import Site
+from .output import Staging
+
+
+def write_special_pages(site: Site, staging: Staging, assets: dict[str, str]) -> None:
+    config = site.config
+    default = config.default_language
+    for lang in config.languages:
+        env = render.make_env(config.root, config.theme, lang.code, lang.fallback)
+        ctx = render.common_context(site, lang.code, assets)
+        ctx["page"] = {"title": "", "description": "", "url": f"{config.base_path}{lang.code}/404.html",
+                       "canonical": config.base_url, "kind": "404"}
+        html = env.get_template("404.html").render(ctx).encode()
+        staging.write(f"{lang.code}/404.html", html)
+        if lang.code == default:
+            staging.write("404.html", html)  # what most hosts serve for an unknown address
+            root = render.common_context(site, default, assets)
+            root["alternates"] = [{"hreflang": t["code"], "href": config.base_url + t["home"][len(config.base_path):]}
+                                  for t in root["translations"]]
+            staging.write("index.html", env.get_template("root.html").render(root).encode())
+    staging.write("sitemap.xml", sitemap(site).encode())
+    staging.write("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n".encode())
+
+
+def sitemap(site: Site) -> str:
+    """Every page with its translations as xhtml:link alternates, as search engines read them."""
+    config = site.config
+    base = config.base_path
+
+    def absolute(page) -> str:
+        return config.base_url + page.url(base)[len(base):]
+
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+    for page in site.pages:
+        lines.append(f"<url><loc>{escape(absolute(page))}</loc>")
+        if page.meta.reviewed:
+            lines.append(f"<lastmod>{page.meta.reviewed.isoformat()}</lastmod>")
+        group = site.translations.get(page.key, {})
+        if len(group) > 1:
+            for code, other in sorted(group.items()):
+                lines.append(f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} href={quoteattr(absolute(other))}/>')
+        lines.append("</url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"

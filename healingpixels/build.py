@@ -148,7 +148,7 @@ def _setup(site: Site, staging: Staging) -> None:
     specs = components.discover(config.root)
     envs, renderers = {}, {}
     for lang in config.languages:
-        env = render.make_env(config.root, config.theme, lang.code, lang.fallback)
+        env = render.make_env(config.root, config.theme, lang)
         for name in ("home.html", "section.html", "page.html"):
             env.get_template(name)
         envs[lang.code] = env

@@ -22,6 +22,11 @@ class Language:
     dir: str = "ltr"
     emergency: tuple[str, ...] = ()
     fallback: tuple[str, ...] = ()
+    locale: str = ""  # CLDR locale for dates and numbers, when not the code itself (en-GB: "5 March 2026")
+
+    @property
+    def cldr(self) -> str:
+        return self.locale or self.code
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ LANGUAGE = {
     "dir": (str, False, '"ltr" or "rtl"'),
     "emergency": (list, False, 'the emergency numbers to call, like ["120"]'),
     "fallback": (list, False, 'languages to use when a text is missing, like ["zh-Hans", "en"]'),
+    "locale": (str, False, 'the locale for dates and numbers when it differs from the code, like "en-GB"'),
 }
 BANNER = {
     "level": (str, False, '"info" or "warning"'),
@@ -161,8 +167,11 @@ def load(root: Path, output: Path | None = None) -> Config:
             if not all(isinstance(v, str) for v in lang.get(key, [])):
                 check.error(key, table, f'every entry of "{key}" must be text in quotes', LANGUAGE[key][2])
         if "name" in lang and "title" in lang:
+            if "locale" in lang and not LANG_CODE.match(lang["locale"]):
+                check.error("locale", table, f'locale "{lang["locale"]}" is not a locale code', 'like "en-GB" or "pt-BR"')
             languages.append(Language(code, lang["name"], lang["title"], lang.get("dir", "ltr"),
-                                      tuple(map(str, lang.get("emergency", []))), tuple(map(str, lang.get("fallback", [])))))
+                                      tuple(map(str, lang.get("emergency", []))), tuple(map(str, lang.get("fallback", []))),
+                                      lang.get("locale", "")))
 
     codes = [lang.code for lang in languages]
     if "languages" in top and not top["languages"]:

@@ -10,6 +10,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, St
 from markupsafe import Markup
 
 from . import i18n
+from .config import Language
 from .content import Page, Site
 from .errors import Problem
 from .markdown import Rendered
@@ -37,15 +38,15 @@ def csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
-def make_env(site_root: Path, theme: str, lang: str, fallbacks: tuple[str, ...]) -> Environment:
+def make_env(site_root: Path, theme: str, lang: Language) -> Environment:
     loader = ChoiceLoader([
         FileSystemLoader([d / "templates" for d in theme_dirs(site_root, theme)]),
         PrefixLoader({"components": FileSystemLoader(component_dirs(site_root))}),
     ])
     env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       extensions=["jinja2.ext.i18n"], auto_reload=False)
-    env.install_gettext_translations(i18n.translations(locales_dir(site_root), lang, fallbacks), newstyle=True)
-    env.filters["long_date"] = lambda value: i18n.long_date(value, lang)
+    env.install_gettext_translations(i18n.translations(locales_dir(site_root), lang.code, lang.fallback), newstyle=True)
+    env.filters["long_date"] = lambda value: i18n.long_date(value, lang.cldr)
     env.filters["tojson_ld"] = _json_ld
     env.globals["inline_script"] = lambda name: Markup(inline_scripts(site_root, theme)[name])
     return env

@@ -12,7 +12,7 @@ def write_special_pages(site: Site, staging: Staging, assets: dict[str, str]) ->
     config = site.config
     default = config.default_language
     for lang in config.languages:
-        env = render.make_env(config.root, config.theme, lang.code, lang.fallback)
+        env = render.make_env(config.root, config.theme, lang)
         ctx = render.common_context(site, lang.code, assets)
         ctx["page"] = {"title": "", "description": "", "url": f"{config.base_path}{lang.code}/404.html",
                        "canonical": config.base_url, "kind": "404"}

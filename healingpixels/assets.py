@@ -2,14 +2,28 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
-from . import tokens
+from . import images, minify, svg, tokens
 from .config import Config
 from .content import CONTENT, Site
 from .errors import Problem
 from .output import Staging
 from .render import component_dirs, theme_dirs
+
+# What may be published from content/: pictures, documents, captions and media. Anything else (HTML, scripts,
+# styles) could carry code past the Markdown sanitiser, so it is refused.
+RASTER = frozenset(images.FORMATS)
+PUBLISHED = RASTER | {".svg", ".pdf", ".vtt", ".mp4", ".webm", ".mp3", ".m4a", ".txt", ".csv", ".ico"}
+
+
+@dataclass
+class Published:
+    urls: dict[str, str] = field(default_factory=dict)  # theme asset name ("theme.css") -> URL
+    pictures: dict[str, dict] = field(default_factory=dict)  # URL of a content image -> what its <img> needs
+    problems: list[Problem] = field(default_factory=list)
+    bytes_saved: int = 0
 
 
 def fingerprinted(name: str, data: bytes) -> str:
@@ -30,7 +44,7 @@ def stylesheet(config: Config, token_set: tokens.TokenSet) -> bytes:
             if css.parent.name not in seen:
                 seen.add(css.parent.name)
                 parts.append(css.read_text(encoding="utf-8"))
-    return "\n".join(p.strip() for p in parts).encode() + b"\n"
+    return minify.css("\n".join(parts)).encode()
 
 
 def load_tokens(config: Config) -> tuple[tokens.TokenSet, list[Problem]]:
@@ -38,14 +52,22 @@ def load_tokens(config: Config) -> tuple[tokens.TokenSet, list[Problem]]:
     return (token_set := tokens.load(theme[0], config.tokens, config.root)), tokens.check(token_set)
 
 
-def publish(site: Site, staging: Staging, token_set: tokens.TokenSet) -> dict[str, str]:
-    """Write the theme's assets under assets/ with fingerprinted names and copy the site's files; return name -> URL."""
+def write(staging: Staging, rel: str, data: bytes, precompress: bool, brotli_quality: int = 11) -> None:
+    """A file and, where it pays, its .gz and .br siblings for servers that send precompressed files."""
+    staging.write(rel, data)
+    if precompress:
+        for name, blob in minify.siblings(rel, data, brotli_quality).items():
+            staging.write(name, blob)
+
+
+def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir: Path) -> Published:
+    """Write the theme's assets under assets/ with fingerprinted names and the site's files, optimised."""
     config = site.config
-    urls = {}
+    out = Published()
     css = stylesheet(config, token_set)
     name = fingerprinted("theme.css", css)
-    staging.write(f"assets/{name}", css)
-    urls["theme.css"] = f"{config.base_path}assets/{name}"
+    write(staging, f"assets/{name}", css, config.precompress)
+    out.urls["theme.css"] = f"{config.base_path}assets/{name}"
     static_dirs = [d / "static" for d in reversed(theme_dirs(config.root, config.theme)) if (d / "static").is_dir()]
     files: dict[str, Path] = {}
     for folder in static_dirs:  # the site's copy of the theme overrides the built-in one, file by file
@@ -54,9 +76,44 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet) -> dict[st
                 files[path.relative_to(folder).as_posix()] = path
     for rel, path in sorted(files.items()):
         data = path.read_bytes()
+        if rel.endswith(".js"):
+            data = minify.js(data.decode("utf-8")).encode()
         name = fingerprinted(rel, data)
-        staging.write(f"assets/{name}", data)
-        urls[rel] = f"{config.base_path}assets/{name}"
+        write(staging, f"assets/{name}", data, config.precompress)
+        out.urls[rel] = f"{config.base_path}assets/{name}"
     for rel in site.files:
-        staging.copy(config.root / CONTENT / rel, rel)
-    return urls
+        _content_file(site, staging, rel, cache_dir, out)
+    return out
+
+
+def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: Published) -> None:
+    config = site.config
+    source = f"{CONTENT}/{rel}"
+    ext = PurePosixPath(rel).suffix.lower()
+    url = config.base_path + rel
+    if ext not in PUBLISHED:
+        out.problems.append(Problem(source, None, f'"{ext or rel}" files are not published',
+                                    "publish pictures, PDFs, captions (.vtt) or media; pages are written in Markdown"))
+        return
+    data = (config.root / source).read_bytes()
+    if ext == ".svg":
+        result = svg.clean(data, source)
+        out.problems += result.problems
+        if result.ok:
+            write(staging, rel, result.data, config.precompress)
+            out.bytes_saved += result.saved
+            if result.size:
+                out.pictures[url] = {"width": round(result.size[0]), "height": round(result.size[1])}
+    elif ext in RASTER:
+        variants = images.process(data, rel, cache_dir / "images", budget_kb=config.image_budget_kb, source=source)
+        out.problems += variants.problems
+        if variants.ok:
+            for name, blob in sorted(variants.files.items()):
+                staging.write(name, blob) if isinstance(blob, bytes) else staging.copy(blob, name)
+            if PurePosixPath(variants.fallback).suffix == ext:  # the plain name still works, without metadata
+                blob = variants.files[variants.fallback]
+                staging.write(rel, blob) if isinstance(blob, bytes) else staging.copy(blob, rel)
+            out.bytes_saved += max(0, variants.bytes_before - variants.bytes_after)
+            out.pictures[url] = {"variants": variants}
+    else:
+        staging.copy(config.root / source, rel)

@@ -46,6 +46,8 @@ class Config:
     tokens: Path | None = None
     contents_min_headings: int = 4
     banner: Banner | None = None
+    precompress: bool = True
+    image_budget_kb: int = 300
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -66,6 +68,8 @@ TOP = {
     "theme": (dict, False, "a table with the theme's name and an optional tokens file"),
     "languages": (dict, True, "one table per language, like [languages.en]"),
     "banner": (dict, False, "a site-wide notice, like a cold-weather alert"),
+    "precompress": (bool, False, "whether to write .gz and .br copies of text files for servers that send them"),
+    "image_budget_kb": (int, False, "the largest an image may be, in KB, before the build warns"),
 }
 THEME = {
     "name": (str, False, 'the theme folder name, like "harbin-ice"'),
@@ -220,4 +224,5 @@ def load(root: Path, output: Path | None = None) -> Config:
         raise BuildError(check.problems)
     return Config(root=root, base_url=base_url, languages=tuple(languages), default_language=default, output=out_path,
                   theme=theme.get("name", "harbin-ice"), tokens=tokens,
-                  contents_min_headings=top.get("contents_min_headings", 4), banner=banner, raw=data)
+                  contents_min_headings=top.get("contents_min_headings", 4), banner=banner,
+                  precompress=top.get("precompress", True), image_budget_kb=top.get("image_budget_kb", 300), raw=data)

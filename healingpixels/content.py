@@ -54,7 +54,7 @@ class Meta:
     lines: dict[str, int] = field(default_factory=dict)  # field -> line in the source, for later messages
 
 
-@dataclass
+@dataclass(eq=False)  # pages are compared by identity: comparing fields would walk the whole tree
 class Page:
     source: str  # relative to the site root, posix: "content/en/infections/seasonal-flu.md"
     lang: str
@@ -66,6 +66,7 @@ class Page:
     digest: str  # of the source bytes
     children: list["Page"] = field(default_factory=list, repr=False)
     parent: "Page | None" = field(default=None, repr=False)
+    position: int = -1  # among its parent's children, once sorted
 
     @property
     def key(self) -> str:
@@ -307,6 +308,8 @@ def _link_tree(site: Site) -> list[Problem]:
                 parent.children.append(page)
     for page in site.pages:
         page.children.sort(key=lambda p: (p.meta.order is None, p.meta.order or 0, p.meta.title.casefold(), p.path))
+        for position, child in enumerate(page.children):
+            child.position = position
     groups: dict[str, dict[str, Page]] = {}
     for page in site.pages:
         group = groups.setdefault(page.key, {})

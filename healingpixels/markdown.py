@@ -16,6 +16,7 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from . import images
 from .errors import Problem
 
 # What authors may set with {#id .class key=value}: nothing that runs code or loads from elsewhere.
@@ -45,6 +46,8 @@ class Rendered:
     anchors: set[str] = field(default_factory=set)
     links: list[Link] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Where elements came from, for audits to point at the Markdown: "#id", "src=/images/a.svg", "href=/en/x/" -> line
+    locations: dict[str, int] = field(default_factory=dict)
 
 
 def slugify(text: str) -> str:
@@ -83,10 +86,29 @@ def make_parser() -> MarkdownIt:
 class PageRenderer:
     """Turns one page's Markdown into HTML, recording headings, links and problems with file:line."""
 
-    def __init__(self, md: MarkdownIt, components: ComponentRenderer, base: str):
-        self.md = md
+    def __init__(self, components: ComponentRenderer, base: str, pictures: dict[str, dict]):
+        self.md = md = make_parser()
         self.components = components
         self.base = base
+        self.pictures = pictures  # URL of a site image -> {"width", "height"} or {"variants": images.Variants}
+        md.add_render_rule("image", lambda renderer, *args: self._image(renderer, *args))
+
+    def _image(self, renderer, tokens: list[Token], idx: int, options, env: dict) -> str:
+        """Site images get their size (no layout shift) and, for photos, a <picture> of smaller, modern formats.
+        The first image of a page may be what it is seen with first, so only the later ones load lazily."""
+        tok = tokens[idx]
+        lazy = env.setdefault("images_seen", 0) > 0
+        env["images_seen"] += 1
+        info = self.pictures.get(tok.attrGet("src") or "")
+        if info and "variants" in info:
+            alt = renderer.renderInlineAsText(tok.children or [], options, env)
+            return images.picture_html(info["variants"], alt, self.base, lazy)
+        if info:
+            tok.attrSet("width", str(info["width"]))
+            tok.attrSet("height", str(info["height"]))
+        tok.attrSet("loading", "lazy" if lazy else "eager")
+        tok.attrSet("decoding", "async")
+        return renderer.image(tokens, idx, options, env)
 
     def render(self, source: str, lang: str, body: str, body_line: int) -> Rendered:
         out = Rendered("")
@@ -175,6 +197,7 @@ def _heading_ids(tokens: list[Token], ctx: _Context) -> None:
             seen[slug] = 1
         tok.attrSet("id", slug)
         ctx.out.anchors.add(slug)
+        ctx.out.locations.setdefault(f"#{slug}", ctx.line(tok))
         if level in (2, 3):
             ctx.out.toc.append((level, slug, text))
 
@@ -190,12 +213,11 @@ def _links(tokens: list[Token], ctx: _Context) -> None:
                 url = child.attrGet(attr) if child.type in ("link_open", "image") else None
                 if url is None:
                     continue
-                new = _resolve(url, attr, page_dir, ctx, ctx.line(tok, j))
+                line = ctx.line(tok, j)
+                new = _resolve(url, attr, page_dir, ctx, line)
                 if new is not None:
                     child.attrSet(attr, new)
-            if child.type == "image":
-                child.attrSet("loading", "lazy")
-                child.attrSet("decoding", "async")
+                ctx.out.locations.setdefault(f"{attr}={child.attrGet(attr)}", line)
         for anchor in (t.attrGet("id") for t in tok.children or [] if t.type == "footnote_anchor"):
             if anchor:
                 ctx.out.anchors.add(anchor)

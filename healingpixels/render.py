@@ -118,7 +118,7 @@ def page_context(site: Site, page: Page, assets: dict[str, str]) -> dict:
     lang = config.language(page.lang)
     ancestors = _ancestors(page)
     siblings = page.parent.children if page.parent else []
-    at = siblings.index(page) if page.parent else -1
+    at = page.position
     group = site.translations.get(page.key, {})
     reviewer = site.reviewers.get(page.meta.reviewer) if page.meta.reviewer else None
     meta = page.meta

@@ -6,9 +6,11 @@ from xml.sax.saxutils import escape, quoteattr
 from . import render
 from .content import Site
 from .output import Staging
+from .styleguide import write_styleguide
+from .tokens import TokenSet
 
 
-def write_special_pages(site: Site, staging: Staging, assets: dict[str, str]) -> None:
+def write_special_pages(site: Site, staging: Staging, assets: dict[str, str], token_set: TokenSet | None = None) -> None:
     config = site.config
     default = config.default_language
     for lang in config.languages:
@@ -24,6 +26,8 @@ def write_special_pages(site: Site, staging: Staging, assets: dict[str, str]) ->
             root["alternates"] = [{"hreflang": t["code"], "href": config.base_url + t["home"][len(config.base_path):]}
                                   for t in root["translations"]]
             staging.write("index.html", env.get_template("root.html").render(root).encode())
+    if token_set is not None:
+        write_styleguide(site, staging, assets, token_set)  # /styleguide/: noindex, linked from nowhere
     staging.write("sitemap.xml", sitemap(site).encode())
     staging.write("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n".encode())
 

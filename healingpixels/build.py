@@ -103,6 +103,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     problems += found
 
     staging = Staging(config.output)
+    templates = render.Templates(config.root, config.theme, root / CACHE_DIR if use_cache else None)
     try:
         published = assets.publish(site, staging, token_set, root / CACHE_DIR)
         problems += published.problems
@@ -116,12 +117,12 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
                 results[page.source] = old
             else:
                 jobs.append((page, ctx, key))
-        for source, result in _render_all(site, jobs, staging, published.pictures, progress):
+        for source, result in _render_all(site, jobs, staging, templates, published.pictures, progress):
             results[source] = result
         for result in results.values():
             problems += result.problems
         problems += check_links(site, results)
-        write_special_pages(site, staging, urls, token_set)
+        write_special_pages(site, staging, urls, token_set, templates)
 
         errors = [p for p in problems if p.severity == "error" or strict]
         cache.meta = {page.digest: cache.meta[page.digest] for page in site.pages}  # forget deleted versions
@@ -158,24 +159,22 @@ def _reuse(staging: Staging, rel: str, precompress: bool) -> bool:
     return True
 
 
-def _setup(site: Site, staging: Staging, pictures: dict) -> None:
+def _setup(site: Site, staging: Staging, templates: render.Templates, pictures: dict) -> None:
     config = site.config
     specs = components.discover(config.root)
-    envs, renderers = {}, {}
-    for lang in config.languages:
-        env = render.make_env(config.root, config.theme, lang)
-        for name in ("home.html", "section.html", "page.html"):
-            env.get_template(name)
-        envs[lang.code] = env
-        renderers[lang.code] = PageRenderer(components.renderer(specs, env, lang.emergency), config.base_path, pictures)
-    _worker.update(site=site, staging=staging, envs=envs, renderers=renderers)
+    for name in ("home.html", "section.html", "page.html"):  # compiled before the workers fork, once for all
+        templates.env.get_template(name)
+    renderers = {lang.code: PageRenderer(components.renderer(specs, templates, lang), config.base_path, pictures)
+                 for lang in config.languages}
+    _worker.update(site=site, staging=staging, templates=templates, renderers=renderers)
 
 
 def _render_one(job: tuple[Page, dict, str]) -> tuple[str, PageResult]:
     page, ctx, key = job
     site, staging = _worker["site"], _worker["staging"]
     body = _worker["renderers"][page.lang].render(page.source, page.lang, page.body, page.body_line)
-    html = render.render_page(_worker["envs"][page.lang], ctx, body, site.config.contents_min_headings)
+    html = render.render_page(_worker["templates"], site.config.language(page.lang), ctx, body,
+                              site.config.contents_min_headings)
     assets.write(staging, page.output, minify.html(html).encode(), site.config.precompress, PAGE_BROTLI_QUALITY)
     return page.source, PageResult(key, body.anchors, body.links, body.problems, body.locations)
 
@@ -184,10 +183,10 @@ def _render_chunk(jobs: list) -> list:
     return [_render_one(job) for job in jobs]
 
 
-def _render_all(site: Site, jobs: list, staging: Staging, pictures: dict, progress):
+def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Templates, pictures: dict, progress):
     if not jobs:
         return
-    _setup(site, staging, pictures)
+    _setup(site, staging, templates, pictures)
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers == 1:
         for job in jobs:

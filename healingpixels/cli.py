@@ -8,7 +8,7 @@ import click
 
 from .errors import BuildError, Problem
 
-AUDITS = ("none",)
+AUDITS = ("none", "static", "browser", "full")
 
 
 def _report(problems: list[Problem]) -> None:
@@ -45,7 +45,8 @@ def new(directory: Path, languages: str) -> None:
 @click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".", help="The site's folder (with site.toml).")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Write here instead of site.toml's output.")
 @click.option("--no-cache", is_flag=True, help="Ignore the build cache: a full, cold build.")
-@click.option("--audit", type=click.Choice(AUDITS), default="none", show_default=True, help="Which audits to run after the build.")
+@click.option("--audit", type=click.Choice(AUDITS), default="static", show_default=True,
+              help="Audits after the build: static checks, + axe in Chromium (browser), + Lighthouse (full).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def build(root: Path, output: Path | None, no_cache: bool, audit: str, strict: bool) -> None:
     """Build the site into its output folder."""
@@ -62,6 +63,12 @@ def build(root: Path, output: Path | None, no_cache: bool, audit: str, strict: b
     warned = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings else ""
     click.echo(f"Built {sum(result.pages.values())} pages ({per_lang}; {result.rendered} rendered){warned} "
                f"in {result.seconds:.2f} s -> {result.output}")
+    if audit != "none":
+        from .audit.command import gate
+
+        code = gate(result.output, root.resolve(), audit)
+        if code:
+            sys.exit(code)
 
 
 class _progress:
@@ -96,6 +103,15 @@ def serve(root: Path, port: int) -> None:
     from .serve import serve as run
 
     run(root.resolve(), port)
+
+
+def _register_audit() -> None:
+    from .audit.command import audit
+
+    main.add_command(audit)
+
+
+_register_audit()
 
 
 @main.group()

@@ -6,12 +6,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment
 from markupsafe import Markup
 
 from .errors import BuildError, Problem
 from .markdown import ComponentError, Heading
-from .render import component_dirs
+from .config import Language
+from .render import Templates, component_dirs
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def discover(site_root: Path) -> dict[str, Spec]:
     return specs
 
 
-def renderer(specs: dict[str, Spec], env: Environment, emergency: tuple[str, ...]):
+def renderer(specs: dict[str, Spec], templates: Templates, lang: Language):
     """A ComponentRenderer for markdown.PageRenderer: checks what the author wrote, then calls the macro."""
     macros: dict[str, object] = {}
 
@@ -81,12 +81,13 @@ def renderer(specs: dict[str, Spec], env: Environment, emergency: tuple[str, ...
         if spec.option_required and not option:
             raise ComponentError(f"{name} needs one of: {', '.join(spec.options)}", f"like ::: {name} {spec.options[0]}")
         if spec.heading == "required" and not heading:
-            raise ComponentError(f"{name} needs a heading as its first line", f"like ### Call {emergency[0] if emergency else 'for help'} if:")
+            raise ComponentError(f"{name} needs a heading as its first line",
+                                 f"like ### Call {lang.emergency[0] if lang.emergency else 'for help'} if:")
         if spec.heading == "none" and heading and not spec.title_from_args:
             raise ComponentError(f"{name} cannot start with a heading", "remove the ### line")
         if name not in macros:
-            macros[name] = env.get_template(f"components/{name}/macro.html").module
+            macros[name] = templates.module(f"components/{name}/macro.html", lang)
         title = {"html": Markup(heading.html), "level": heading.level, "id": heading.id} if heading else None
-        return str(macros[name].render(title=title, body=Markup(body), option=option, emergency=list(emergency)))
+        return str(macros[name].render(title=title, body=Markup(body), option=option, emergency=list(lang.emergency)))
 
     return render

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.container import container_plugin
@@ -92,6 +93,8 @@ class PageRenderer:
         self.base = base
         self.pictures = pictures  # URL of a site image -> {"width", "height"} or {"variants": images.Variants}
         md.add_render_rule("image", lambda renderer, *args: self._image(renderer, *args))
+        md.add_render_rule("table_open", _table_open)
+        md.add_render_rule("table_close", lambda renderer, *args: "</table>\n</div>\n")
 
     def _image(self, renderer, tokens: list[Token], idx: int, options, env: dict) -> str:
         """Site images get their size (no layout shift) and, for photos, a <picture> of smaller, modern formats.
@@ -116,6 +119,7 @@ class PageRenderer:
         tokens = self.md.parse(body, env)
         ctx = _Context(source, lang, body_line - 1, self.base, out)
         _heading_ids(tokens, ctx)
+        _name_tables(tokens)
         _links(tokens, ctx)
         _raw_html(tokens)
         out.html = self._render(tokens, env, ctx)
@@ -200,6 +204,28 @@ def _heading_ids(tokens: list[Token], ctx: _Context) -> None:
         ctx.out.locations.setdefault(f"#{slug}", ctx.line(tok))
         if level in (2, 3):
             ctx.out.toc.append((level, slug, text))
+
+
+def _name_tables(tokens: list[Token]) -> None:
+    """A table is named by the heading above it (or its header row), for screen readers and for its scroll region."""
+    heading = ""
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open":
+            heading = tok.attrGet("id") or ""
+        elif tok.type == "table_open":
+            if heading:
+                tok.meta["labelledby"] = heading
+            else:
+                cells = [t.content for t in tokens[i:] if t.type == "inline"][:4]
+                tok.meta["label"] = ", ".join(cells)
+
+
+def _table_open(renderer, tokens: list[Token], idx: int, options, env) -> str:
+    """Tables scroll inside a focusable region (so keyboards can scroll them), never the page."""
+    meta = tokens[idx].meta
+    name = (f'aria-labelledby="{escapeHtml(meta["labelledby"])}"' if meta.get("labelledby")
+            else f'aria-label="{escapeHtml(meta.get("label", ""))}"')
+    return f'<div class="hp-table" role="region" tabindex="0" {name}>\n<table {name}>\n'
 
 
 def _links(tokens: list[Token], ctx: _Context) -> None:

@@ -6,7 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, PrefixLoader, StrictUndefined,
+                    TemplateError, pass_context)
 from markupsafe import Markup
 
 from . import i18n
@@ -38,18 +39,66 @@ def csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
-def make_env(site_root: Path, theme: str, lang: Language) -> Environment:
-    loader = ChoiceLoader([
-        FileSystemLoader([d / "templates" for d in theme_dirs(site_root, theme)]),
-        PrefixLoader({"components": FileSystemLoader(component_dirs(site_root))}),
-    ])
-    env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      extensions=["jinja2.ext.i18n"], auto_reload=False)
-    env.install_gettext_translations(i18n.translations(locales_dir(site_root), lang.code, lang.fallback), newstyle=True)
-    env.filters["long_date"] = lambda value: i18n.long_date(value, lang.cldr)
-    env.filters["tojson_ld"] = _json_ld
-    env.globals["inline_script"] = lambda name: Markup(inline_scripts(site_root, theme)[name])
-    return env
+class Templates:
+    """The theme's and components' templates in one Jinja2 environment, so each compiles once per build (and is kept
+    compiled on disk between builds); each language brings its own gettext and date format to every render."""
+
+    def __init__(self, site_root: Path, theme: str, cache_dir: Path | None = None):
+        self.site_root, self.theme = site_root, theme
+        loader = ChoiceLoader([
+            FileSystemLoader([d / "templates" for d in theme_dirs(site_root, theme)]),
+            PrefixLoader({"components": FileSystemLoader(component_dirs(site_root))}),
+        ])
+        cache = FileSystemBytecodeCache(str(_mkdir(cache_dir / "jinja"))) if cache_dir else None
+        self.env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                               lstrip_blocks=True, extensions=["jinja2.ext.i18n"], auto_reload=False,
+                               bytecode_cache=cache)
+        self.env.install_null_translations(newstyle=True)  # compiles _() the new-style way; renders pass the real one
+        self.env.filters["long_date"] = _long_date
+        self.env.filters["tojson_ld"] = _json_ld
+        self.env.globals["inline_script"] = lambda name: Markup(inline_scripts(site_root, theme)[name])
+        self._names: dict[str, dict] = {}
+
+    def names(self, lang: Language) -> dict:
+        """What a render in this language adds to the context: gettext with its fallbacks, and the CLDR locale."""
+        if lang.code not in self._names:
+            catalog = i18n.translations(locales_dir(self.site_root), lang.code, lang.fallback)
+            gettext, ngettext = _newstyle(catalog)
+            self._names[lang.code] = {"_": gettext, "gettext": gettext, "ngettext": ngettext, "cldr": lang.cldr}
+        return self._names[lang.code]
+
+    def render(self, name: str, ctx: dict, lang: Language, **extra) -> str:
+        return self.env.get_template(name).render(ctx, **self.names(lang), **extra)
+
+    def module(self, name: str, lang: Language):
+        """A template's macros, bound to a language (components are macros)."""
+        return self.env.get_template(name).make_module(self.names(lang))
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _newstyle(catalog):
+    """gettext and ngettext as Jinja's new-style i18n has them: results are Markup, %(name)s values are escaped."""
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        text = catalog.gettext(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = catalog.ngettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return gettext, ngettext
+
+
+@pass_context
+def _long_date(context, value) -> str:
+    return i18n.long_date(value, context["cldr"])
 
 
 def _json_ld(data: dict) -> Markup:
@@ -60,6 +109,12 @@ def _json_ld(data: dict) -> Markup:
 
 
 _SCRIPTS: dict[tuple[Path, str], dict[str, str]] = {}
+
+
+def forget_cached_files() -> None:
+    """For a long-running preview: read inline scripts and catalogs again on the next build."""
+    _SCRIPTS.clear()
+    i18n.translations.cache_clear()
 
 
 def inline_scripts(site_root: Path, theme: str) -> dict[str, str]:
@@ -182,7 +237,7 @@ def template_problem(exc: TemplateError) -> Problem:
                    "check the template's syntax, and that every name it uses exists")
 
 
-def render_page(env: Environment, ctx: dict, body: Rendered, min_headings: int) -> str:
+def render_page(templates: Templates, lang: Language, ctx: dict, body: Rendered, min_headings: int) -> str:
     toc = [entry for entry in body.toc if entry[0] == 2]
-    return env.get_template(template_for(ctx)).render(
-        ctx, body=Markup(body.html), toc=toc if len(toc) >= min_headings else [])
+    return templates.render(template_for(ctx), ctx, lang, body=Markup(body.html),
+                            toc=toc if len(toc) >= min_headings else [])

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import click
 
-from . import build as build_mod, config as config_mod, i18n, render
+from . import build as build_mod, config as config_mod, render
 from .cli import _report
 from .errors import BuildError
 
@@ -540,7 +540,7 @@ class Watcher:
     def rebuild(self, changed: Iterable[str] = ()) -> bool:
         """An incremental build (unchanged pages are reused); prints one line with the time it took."""
         started = time.perf_counter()
-        _forget_process_caches()
+        render.forget_cached_files()
         try:
             self.config = config_mod.load(self.root)
             result = build_mod.build(self.root)
@@ -655,12 +655,6 @@ class Watcher:
             if not halt.is_set():
                 click.secho(f"Watching {', '.join(map(str, paths))} stopped ({exc}); starting again.", fg="yellow", err=True)
                 changes.put(None)
-
-
-def _forget_process_caches() -> None:
-    """Catalogs and inline scripts are cached for a one-shot build; a long-running preview must read them again."""
-    i18n.translations.cache_clear()
-    render._SCRIPTS.clear()
 
 
 def _clock() -> str:

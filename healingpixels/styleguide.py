@@ -52,10 +52,10 @@ list-style:none;padding:0;font-size:var(--hp-font-size-small)}
 """
 
 
-def write_styleguide(site: Site, staging: Staging, urls: dict[str, str], token_set: tokens.TokenSet) -> None:
+def write_styleguide(site: Site, staging: Staging, urls: dict[str, str], token_set: tokens.TokenSet,
+                     templates: render.Templates) -> None:
     config = site.config
     lang = config.language(config.default_language)
-    env = render.make_env(config.root, config.theme, lang)
     css = stylesheet(token_set).encode()
     name = assets.fingerprinted("styleguide.css", css)
     staging.write(f"assets/{name}", css)
@@ -72,9 +72,9 @@ def write_styleguide(site: Site, staging: Staging, urls: dict[str, str], token_s
         "spaces": _scale(token_set, "space."),
         "line_heights": _scale(token_set, "font.line-height."),
         "languages": _languages(site, token_set),
-        "components": _components(site, env, lang, list(token_set.modes)),
+        "components": _components(site, templates, lang, list(token_set.modes)),
     }
-    staging.write(f"{URL}index.html", env.get_template("styleguide.html").render(ctx).encode())
+    staging.write(f"{URL}index.html", templates.render("styleguide.html", ctx, lang).encode())
 
 
 def stylesheet(ts: tokens.TokenSet) -> str:
@@ -152,11 +152,11 @@ def _languages(site: Site, ts: tokens.TokenSet) -> list[dict]:
     return rows
 
 
-def _components(site: Site, env, lang, modes: list[str]) -> list[dict]:
+def _components(site: Site, templates: render.Templates, lang, modes: list[str]) -> list[dict]:
     """Each component's example.md through the real Markdown pipeline, with the site's own component renderer."""
     config = site.config
     specs = components.discover(config.root)
-    renderer = PageRenderer(components.renderer(specs, env, lang.emergency), config.base_path, {})
+    renderer = PageRenderer(components.renderer(specs, templates, lang), config.base_path, {})
     out = []
     for name, spec in sorted(specs.items()):
         source = f"components/{name}/{spec.example}"

@@ -1,0 +1,965 @@
+"""Offline: the service worker, web app manifests and offline pages, generated at build time."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from .errors import Problem
+
+# What the worker does, in numbers. Cache names are "hp|<base path>|<kind>": a second site on the same origin under
+# another base path has its own caches, and the kill switch deletes only ours.
+NETWORK_TIMEOUT_MS = 3000  # a navigation waits this long for the network before showing a saved copy (if any)
+PAGE_LIMIT = 200  # pages read, kept for offline reading; the oldest go first
+ASSET_LIMIT = 300  # images and fingerprinted files those pages use
+PRECACHE_CONCURRENCY = 3  # background downloads at once while installing: gentle on an overloaded network
+DEFAULT_BUDGET_KB = 1024
+CACHE_DIR = ".healingpixels-cache"  # as build.CACHE_DIR (not imported: build imports this module)
+WORKER = "sw.js"
+MANIFEST = "manifest.webmanifest"
+OFFLINE_PAGE = "offline.html"  # per language, beside 404.html: never the output of a content page
+ICON_SIZES = (192, 512)
+MASKABLE_SAFE = 0.8  # a maskable icon's content must fit the middle 80 % (the circle launchers cut out)
+SHORT_NAME_MAX = 12
+FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")  # what assets.fingerprinted() makes
+
+# The offline page's texts in the site's languages, used only where the gettext catalog has no translation.
+# Translators: move these into locales/<lang>/LC_MESSAGES/messages.po; the catalog always wins.
+MESSAGES: dict[str, dict[str, str]] = {
+    "ru": {
+        "You are offline": "Нет подключения к интернету",
+        "This page is not saved on this device, so it cannot open without the internet.":
+            "Эта страница не сохранена на этом устройстве, поэтому без интернета она не откроется.",
+        "Pages you have opened before, and pages you saved, still open without the internet.":
+            "Страницы, которые вы уже открывали или сохранили, открываются и без интернета.",
+        "Try again": "Попробовать снова",
+        "Pages saved on this device": "Страницы, сохранённые на этом устройстве",
+        "Go to the home page": "Перейти на главную страницу",
+        "In an emergency, call %(number)s.": "В экстренной ситуации звоните %(number)s.",
+        "Save for offline": "Сохранить для чтения без интернета",
+        "Saving this page…": "Сохраняем страницу…",
+        "Saved. This page and its documents will open on this device without the internet.":
+            "Сохранено. Эта страница и её документы откроются на этом устройстве без интернета.",
+        "This page is saved on this device.": "Эта страница сохранена на этом устройстве.",
+        "Could not save this page. Check your internet connection and try again.":
+            "Не удалось сохранить страницу. Проверьте подключение к интернету и попробуйте снова.",
+    },
+    "zh-Hans": {
+        "You are offline": "没有网络连接",
+        "This page is not saved on this device, so it cannot open without the internet.":
+            "此页面没有保存在本设备上，没有网络时无法打开。",
+        "Pages you have opened before, and pages you saved, still open without the internet.":
+            "您以前打开过或保存过的页面，没有网络时仍然可以打开。",
+        "Try again": "重试",
+        "Pages saved on this device": "本设备上保存的页面",
+        "Go to the home page": "返回首页",
+        "In an emergency, call %(number)s.": "紧急情况请拨打 %(number)s。",
+        "Save for offline": "保存以便离线阅读",
+        "Saving this page…": "正在保存此页面……",
+        "Saved. This page and its documents will open on this device without the internet.":
+            "已保存。此页面及其文档在本设备上没有网络也能打开。",
+        "This page is saved on this device.": "此页面已保存在本设备上。",
+        "Could not save this page. Check your internet connection and try again.":
+            "无法保存此页面。请检查网络连接，然后重试。",
+    },
+    "ko": {
+        "You are offline": "인터넷에 연결되어 있지 않습니다",
+        "This page is not saved on this device, so it cannot open without the internet.":
+            "이 페이지는 이 기기에 저장되어 있지 않아 인터넷 없이는 열 수 없습니다.",
+        "Pages you have opened before, and pages you saved, still open without the internet.":
+            "전에 열었거나 저장한 페이지는 인터넷 없이도 열 수 있습니다.",
+        "Try again": "다시 시도",
+        "Pages saved on this device": "이 기기에 저장된 페이지",
+        "Go to the home page": "홈페이지로 가기",
+        "In an emergency, call %(number)s.": "응급 상황에서는 %(number)s번으로 전화하세요.",
+        "Save for offline": "오프라인용으로 저장",
+        "Saving this page…": "페이지를 저장하는 중…",
+        "Saved. This page and its documents will open on this device without the internet.":
+            "저장했습니다. 이 페이지와 문서는 이 기기에서 인터넷 없이 열 수 있습니다.",
+        "This page is saved on this device.": "이 페이지는 이 기기에 저장되어 있습니다.",
+        "Could not save this page. Check your internet connection and try again.":
+            "페이지를 저장하지 못했습니다. 인터넷 연결을 확인하고 다시 시도하세요.",
+    },
+}
+
+
+# ------------------------------------------------------------------------------------------------ settings
+
+@dataclass(frozen=True)
+class Settings:
+    """[offline] in site.toml. kill_switch wins over enabled."""
+
+    enabled: bool = True
+    kill_switch: bool = False
+    icon: Path | None = None  # the source image for the app icons; None: the theme's static/icon.png
+    precache_budget_kb: int = DEFAULT_BUDGET_KB
+
+    @property
+    def mode(self) -> str:
+        """"on": worker, manifests, offline pages. "kill": a worker that deletes our caches and unregisters itself.
+        "off": nothing at all (a worker already installed in a visitor's browser stays: that is the kill switch's job)."""
+        return "kill" if self.kill_switch else "on" if self.enabled else "off"
+
+
+def settings(config) -> Settings:
+    """The [offline] settings: config.offline once config.py has it, else the raw table, else the defaults."""
+    found = getattr(config, "offline", None)
+    raw = found if found is not None else (getattr(config, "raw", None) or {}).get("offline") or {}
+    get = (lambda key, default: getattr(raw, key, default)) if not isinstance(raw, dict) else raw.get
+    icon = get("icon", None)
+    if icon is not None and not isinstance(icon, Path):
+        icon = config.root / str(icon)
+    return Settings(bool(get("enabled", True)), bool(get("kill_switch", False)), icon,
+                    int(get("precache_budget_kb", DEFAULT_BUDGET_KB)))
+
+
+_COLOURS: dict[tuple, tuple[str | None, str | None]] = {}
+
+
+def theme_colours(config) -> tuple[str | None, str | None]:
+    """(light, dark) header background from the design tokens, for <meta name="theme-color">; read again only
+    when a tokens file changes, as the preview server keeps running."""
+    from . import render, tokens  # lazily: render may import this module
+    from .errors import BuildError
+    theme = render.theme_dirs(config.root, config.theme)
+    if not theme:
+        return None, None
+    files = [theme[0] / tokens.TOKENS_FILE, *([config.tokens] if config.tokens else [])]
+    stamp = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            stamp.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((str(f), None, None))
+    key = tuple(stamp)
+    if key not in _COLOURS:
+        try:
+            token_set = tokens.load(theme[0], config.tokens, config.root)
+        except BuildError:
+            _COLOURS[key] = (None, None)  # the build reports it
+        else:
+            _COLOURS[key] = (_colour(token_set, "light", "color.header.bg"), _colour(token_set, "dark", "color.header.bg"))
+    return _COLOURS[key]
+
+
+def template_context(config) -> dict:
+    """What base.html needs: {"mode", "theme_color", "theme_color_dark"}. Goes into render.common_context."""
+    light, dark = theme_colours(config)
+    return {"mode": settings(config).mode, "theme_color": light, "theme_color_dark": dark}
+
+
+def _colour(token_set, mode: str, path: str, fallback: str | None = None) -> str | None:
+    return (token_set.modes.get(mode) or {}).get(path) or fallback
+
+
+# ------------------------------------------------------------------------------------------------ the build step
+
+def write(site, staging, assets: dict[str, str], token_set, version: str) -> list[Problem]:
+    """Write sw.js, the manifests, icons and offline pages into STAGING, whose folder already holds every page and
+    asset of this build. VERSION is a hash of the build. Returns warnings and errors; writes nothing when off."""
+    config = site.config
+    opts = settings(config)
+    if opts.mode == "off":
+        return []
+    base = config.base_path
+    if opts.mode == "kill":
+        _write(config, staging, WORKER, kill_worker(base).encode())
+        return []
+
+    problems = _collisions(site)
+    if problems:
+        return problems
+    light = _colour(token_set, "light", "color.header.bg", "#ffffff")
+    page_bg = _colour(token_set, "light", "color.surface.page", "#ffffff")
+
+    source, where, found = _icon_source(config, opts)
+    problems += found
+    icon_urls: dict[str, str] = {}
+    if source is not None:
+        made, found = _make_icons(config, source, light, where)
+        problems += found
+        from .assets import fingerprinted
+        for name, data in sorted(made.items()):
+            published = fingerprinted(name, data)
+            staging.write(f"assets/{published}", data)
+            icon_urls[name] = f"{base}assets/{published}"
+
+    for lang in config.languages:
+        _write(config, staging, f"{lang.code}/{MANIFEST}", manifest(config, lang, icon_urls, light, page_bg))
+    write_offline_pages(site, staging, assets)
+
+    entries = precache_entries(site, Path(staging.dir))
+    problems += _budget(entries, opts.precache_budget_kb)
+    _write(config, staging, WORKER, worker(config, version, entries).encode())
+    return problems
+
+
+def _write(config, staging, rel: str, data: bytes) -> None:
+    """A file, with its .gz and .br siblings when the site precompresses (assets.write, when it is there)."""
+    from . import assets
+    if hasattr(assets, "write") and hasattr(config, "precompress"):
+        assets.write(staging, rel, data, config.precompress)
+    else:
+        staging.write(rel, data)
+
+
+def version_of(folder: Path) -> str:
+    """A hash of every file under FOLDER, path and bytes: what build.py may pass as `version`."""
+    h = hashlib.blake2b(digest_size=8)
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, folder).replace(os.sep, "/").encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(hashlib.blake2b(f.read(), digest_size=16).digest())
+    return h.hexdigest()
+
+
+def _collisions(site) -> list[Problem]:
+    """Files under content/ that would sit where this step writes."""
+    config = site.config
+    ours = {WORKER} | {f"{lang.code}/{name}" for lang in config.languages for name in (MANIFEST, OFFLINE_PAGE)}
+    return [Problem(f"content/{rel}", None, f"content/{rel} would replace the site's own {rel}",
+                    "rename the file, or set enabled = false under [offline] in site.toml")
+            for rel in site.files if rel in ours]
+
+
+def _budget(entries: list[tuple[str, str, int]], budget_kb: int) -> list[Problem]:
+    total = sum(size for _, _, size in entries)
+    if total <= budget_kb * 1024:
+        return []
+    biggest = ", ".join(f"{url} ({size // 1024} KB)" for url, _, size in sorted(entries, key=lambda e: -e[2])[:3])
+    return [Problem("site.toml", None,
+                    f"offline: a first visit would download {-(-total // 1024)} KB (before compression) in the "
+                    f"background for offline reading, more than precache_budget_kb = {budget_kb}",
+                    f"the largest: {biggest}. Mark fewer pages offline: true, make those files smaller, or raise "
+                    "precache_budget_kb under [offline]", "warning")]
+
+
+# ------------------------------------------------------------------------------------------------ precache
+
+class _Refs(HTMLParser):
+    """The URLs a page needs to render (stylesheets, scripts, images) and the ones it links to."""
+
+    SKIP_RELS = {"canonical", "alternate", "manifest", "next", "prev", "search", "author", "license"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.needs: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "link" and a.get("href"):
+            if not set((a.get("rel") or "").lower().split()) & self.SKIP_RELS:
+                self.needs.append(a["href"])
+        elif tag in ("script", "img", "source", "video", "audio", "track", "embed", "iframe"):
+            for key in ("src", "poster"):
+                if a.get(key):
+                    self.needs.append(a[key])
+            for candidate in (a.get("srcset") or "").split(","):
+                if candidate.strip():
+                    self.needs.append(candidate.split()[0])
+        elif tag == "use":
+            href = a.get("href") or a.get("xlink:href")
+            if href and not href.startswith("#"):
+                self.needs.append(href.partition("#")[0])
+        elif tag == "object" and a.get("data"):
+            self.needs.append(a["data"])
+
+    handle_startendtag = handle_starttag
+
+
+def _local_file(config, out: Path, page_url: str, href: str) -> str | None:
+    """The site path of a file in the output that HREF (on the page at PAGE_URL) points to; None for other sites,
+    pages (folders) and files that do not exist."""
+    base = config.base_path
+    href = href.strip()
+    if href.startswith(config.base_url):
+        href = base + href[len(config.base_url):]
+    parts = urlsplit(urljoin(page_url, href))
+    if parts.scheme or parts.netloc or not parts.path.startswith(base):
+        return None
+    rel = unquote(parts.path[len(base):])
+    if not rel or rel.endswith("/") or ".." in rel.split("/"):
+        return None
+    return base + rel if (out / rel).is_file() else None
+
+
+def _refs(out: Path, rel: str) -> _Refs:
+    parser = _Refs()
+    parser.feed((out / rel).read_text(encoding="utf-8", errors="replace"))
+    parser.close()
+    return parser
+
+
+def precache_entries(site, out: Path) -> list[tuple[str, str, int]]:
+    """(URL, revision, bytes) of what the worker downloads when it installs, sorted by URL: the root page, each
+    language's home and offline pages and what they need to render, and every page marked offline: true with the
+    images and documents it uses and links to."""
+    config = site.config
+    base = config.base_path
+    shell: dict[str, str] = {}  # URL -> file under OUT
+
+    def add_page(url: str, rel: str, with_links: bool) -> None:
+        if not (out / rel).is_file():
+            return
+        shell[url] = rel
+        refs = _refs(out, rel)
+        for href in refs.needs + (refs.links if with_links else []):
+            found = _local_file(config, out, url, href)
+            if found:
+                shell.setdefault(found, found[len(base):])
+
+    add_page(base, "index.html", False)
+    for lang in config.languages:
+        add_page(f"{base}{lang.code}/", f"{lang.code}/index.html", False)
+        add_page(f"{base}{lang.code}/{OFFLINE_PAGE}", f"{lang.code}/{OFFLINE_PAGE}", False)
+    for page in site.pages:
+        if getattr(page.meta, "offline", False):
+            add_page(page.url(base), page.output, True)
+    entries = []
+    for url, rel in sorted(shell.items()):
+        data = (out / rel).read_bytes()
+        entries.append((url, revision(data), len(data)))
+    return entries
+
+
+def revision(data: bytes) -> str:
+    """The first 10 hex digits of SHA-256: the worker checks a download against it (SubtleCrypto has no BLAKE2)."""
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+# ------------------------------------------------------------------------------------------------ the worker
+
+def cache_version(version: str, entries: list[tuple[str, str, int]]) -> str:
+    """The build's version mixed with every precached file's revision and this worker's code: a new precache never
+    lands in the cache an older worker of the same build version is still serving from."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(version.encode() + b"\0" + WORKER_JS.encode())
+    for url, rev, _ in entries:
+        h.update(f"{url}\0{rev}\0".encode())
+    return h.hexdigest()
+
+
+def worker(config, version: str, entries: list[tuple[str, str, int]]) -> str:
+    settings_ = {
+        "base": config.base_path,
+        "build": version,
+        "version": cache_version(version, entries),
+        "languages": [lang.code for lang in config.languages],
+        "defaultLanguage": config.default_language,
+        "offline": {lang.code: f"{config.base_path}{lang.code}/{OFFLINE_PAGE}" for lang in config.languages},
+        "precache": [[url, rev] for url, rev, _ in entries],
+        "timeout": NETWORK_TIMEOUT_MS,
+        "pageLimit": PAGE_LIMIT,
+        "assetLimit": ASSET_LIMIT,
+        "concurrency": PRECACHE_CONCURRENCY,
+    }
+    return ("/* Healing Pixels service worker, made by healingpixels/offline.py at build time: do not edit. */\n"
+            f"const HP = {_js_json(settings_)};\n" + WORKER_JS)
+
+
+def kill_worker(base: str) -> str:
+    return ("/* Healing Pixels kill switch, made by healingpixels/offline.py: offline reading is switched off. This\n"
+            "   worker takes over at once, deletes every cache the site's workers made, then unregisters itself. */\n"
+            f"const BASE = {_js_json(base)};\n" + KILL_JS)
+
+
+def _js_json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+WORKER_JS = r'''"use strict";
+// Navigations: network first; after HP.timeout ms a saved copy if there is one (the network answer still refreshes
+// it); offline, the saved copy or the offline page in the language of the address. Fingerprinted files: cache first.
+// Other same-origin GETs: network, then any saved copy. Never stores anything but a same-origin 200.
+const PREFIX = "hp|" + HP.base + "|";
+const SHELL = PREFIX + "shell|" + HP.version; // this version's precache; older ones go when this worker activates
+const PAGES = PREFIX + "pages"; // pages read, oldest first, at most HP.pageLimit
+const ASSETS = PREFIX + "assets"; // images and fingerprinted files those pages use
+const SAVED = PREFIX + "saved"; // "Save for offline": kept until the kill switch
+const REVISION = "x-hp-revision";
+const FINGERPRINTED = /\.[0-9a-f]{10}\.[A-Za-z0-9]+$/;
+const ASSET_URL = /(?:https?:\/\/[^"'()\s,<>]+)?\/[^"'()\s,<>]*\.[0-9a-f]{10}\.[A-Za-z0-9]+/g;
+
+const absolute = (path) => new URL(path, self.location.origin).href;
+const pageKey = (url) => url.origin + url.pathname;
+
+function cacheable(response) {
+  return Boolean(response) && response.status === 200 && response.type === "basic" && !response.redirected &&
+    !/no-store/i.test(response.headers.get("cache-control") || "");
+}
+
+function isHTML(response) {
+  return /^text\/html/i.test(response.headers.get("content-type") || "");
+}
+
+async function match(names, request) {
+  for (const name of names) {
+    const found = await (await caches.open(name)).match(request, { ignoreVary: true });
+    if (found) return found;
+  }
+  return undefined;
+}
+
+async function trim(name, limit) {
+  const cache = await caches.open(name);
+  const keys = await cache.keys();
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - limit)).map((key) => cache.delete(key)));
+}
+
+async function putFresh(name, key, response, limit) {
+  const cache = await caches.open(name);
+  await cache.delete(key); // so it counts as the newest
+  await cache.put(key, response);
+  if (limit) await trim(name, limit);
+}
+
+async function eachLimited(items, limit, fn) {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+// ---------------------------------------------------------------------------------------------------- install
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(precache());
+});
+
+async function precache() {
+  const cache = await caches.open(SHELL);
+  const have = new Set((await cache.keys()).map((request) => request.url)); // an interrupted install resumes
+  const older = (await caches.keys()).filter((name) => name.startsWith(PREFIX + "shell|") && name !== SHELL);
+  await eachLimited(HP.precache, HP.concurrency, async ([path, revision]) => {
+    const url = absolute(path);
+    if (have.has(url)) return;
+    // Unchanged since an earlier version: copy it instead of downloading it again.
+    for (const name of older) {
+      const old = await (await caches.open(name)).match(url);
+      if (old && old.headers.get(REVISION) === revision) return cache.put(url, old);
+    }
+    let response = await download(url, FINGERPRINTED.test(path) ? "default" : "no-cache");
+    let body = await response.arrayBuffer();
+    if (await digest(body) !== revision) {
+      // A deploy half-way through, or a stale cache on the way: ask the server itself once more.
+      response = await download(url, "reload");
+      body = await response.arrayBuffer();
+    }
+    const headers = new Headers(response.headers);
+    // Only a copy that matches the build is reused by later versions; a host that rewrites pages still works.
+    if (await digest(body) === revision) headers.set(REVISION, revision);
+    await cache.put(url, new Response(body, { status: 200, statusText: response.statusText, headers }));
+  });
+}
+
+async function download(url, mode) {
+  const response = await fetch(url, { cache: mode, credentials: "same-origin" });
+  if (!cacheable(response)) throw new Error("precache: " + url + " answered " + response.status);
+  return response;
+}
+
+async function digest(body) {
+  const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  return Array.from(bytes.slice(0, 5), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---------------------------------------------------------------------------------------------------- activate
+
+// No skipWaiting: this worker activates once no page uses the previous one, so an open page never meets a worker
+// that deleted what it needs. Pages read earlier may still name older stylesheets and scripts: those move from the
+// older precaches into ASSETS before the older precaches go; what no kept page names any more is dropped.
+self.addEventListener("activate", (event) => {
+  event.waitUntil(activate());
+});
+
+async function activate() {
+  if (self.registration.navigationPreload) {
+    try { await self.registration.navigationPreload.enable(); } catch (error) { /* not supported: plain fetch */ }
+  }
+  const names = await caches.keys();
+  const older = names.filter((name) => name.startsWith(PREFIX + "shell|") && name !== SHELL);
+  const assets = await caches.open(ASSETS);
+  for (const name of older) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      if (FINGERPRINTED.test(new URL(request.url).pathname) && !(await assets.match(request))) {
+        const response = await cache.match(request);
+        if (response) await assets.put(request, response);
+      }
+    }
+  }
+  await prune();
+  const known = new Set([SHELL, PAGES, ASSETS, SAVED]);
+  await Promise.all(names.filter((name) => name.startsWith(PREFIX) && !known.has(name)).map((name) => caches.delete(name)));
+  await self.clients.claim(); // pages opened before the first install; none of them uses an older worker
+}
+
+// Drop fingerprinted files that no kept page, and no stylesheet such a page uses, names any more.
+async function prune() {
+  const named = new Set();
+  const scan = async (request, response) => {
+    const type = (response && response.headers.get("content-type")) || "";
+    if (!/text\/(html|css)/i.test(type)) return;
+    for (const found of (await response.text()).matchAll(ASSET_URL)) named.add(new URL(found[0], request.url).href);
+  };
+  for (const name of [SHELL, PAGES, SAVED]) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) await scan(request, await cache.match(request));
+  }
+  const assets = await caches.open(ASSETS);
+  const keys = await assets.keys();
+  for (const request of keys) {
+    if (named.has(request.url) && /\.css$/.test(new URL(request.url).pathname)) await scan(request, await assets.match(request));
+  }
+  await Promise.all(keys.filter((request) => FINGERPRINTED.test(new URL(request.url).pathname) && !named.has(request.url))
+    .map((request) => assets.delete(request)));
+}
+
+// ---------------------------------------------------------------------------------------------------- fetch
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET" || request.headers.has("range")) return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || !url.pathname.startsWith(HP.base)) return;
+  const rest = url.pathname.slice(HP.base.length);
+  // The worker itself, and names a site cannot have (content/ skips _names): the preview server's /_hp/ stream.
+  if (rest === "sw.js" || rest.startsWith("_") || (request.headers.get("accept") || "").includes("text/event-stream")) return;
+  if (request.mode === "navigate") event.respondWith(navigate(event, url));
+  else if (FINGERPRINTED.test(url.pathname)) event.respondWith(cacheFirst(event, request));
+  else event.respondWith(networkThenCache(event, request));
+});
+
+async function findPage(key) {
+  return match([PAGES, SAVED, SHELL], key);
+}
+
+async function offlinePage(url) {
+  const first = url.pathname.slice(HP.base.length).split("/")[0];
+  const lang = HP.languages.includes(first) ? first : HP.defaultLanguage;
+  return match([SHELL], absolute(HP.offline[lang]));
+}
+
+async function navigate(event, url) {
+  const key = pageKey(url);
+  const network = (async () => (await event.preloadResponse) || fetch(event.request))();
+  // Store what the network brings even when a saved copy answered first: the next visit gets it.
+  const copy = network.then((response) => response.clone());
+  event.waitUntil(copy.then((response) => remember(key, response)).catch(() => {}));
+  let timer;
+  const slow = new Promise((resolve) => { timer = setTimeout(resolve, HP.timeout); })
+    .then(() => findPage(key))
+    .then((saved) => saved || new Promise(() => {})); // nothing saved: keep waiting for the network
+  try {
+    const response = await Promise.race([network, slow]);
+    if (response.status >= 500) return (await findPage(key)) || response; // an overloaded server: the saved copy
+    return response;
+  } catch (error) {
+    return (await findPage(key)) || (await offlinePage(url)) || Response.error();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function remember(key, response) {
+  if (response.status === 404 || response.status === 410) {
+    await (await caches.open(PAGES)).delete(key); // the page is gone: do not show it offline either
+    return;
+  }
+  if (!cacheable(response) || !isHTML(response)) return;
+  const body = await response.arrayBuffer();
+  const copy = () => new Response(body, { status: 200, statusText: response.statusText, headers: response.headers });
+  await putFresh(PAGES, key, copy(), HP.pageLimit);
+  const saved = await caches.open(SAVED);
+  if (await saved.match(key)) await saved.put(key, copy()); // keep a saved page up to date
+}
+
+async function cacheFirst(event, request) {
+  const cached = await caches.match(request, { ignoreVary: true });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (cacheable(response)) {
+    const copy = response.clone();
+    event.waitUntil(putFresh(ASSETS, request, copy, HP.assetLimit));
+  }
+  return response;
+}
+
+async function networkThenCache(event, request) {
+  let response;
+  try {
+    response = await fetch(request);
+  } catch (error) {
+    return (await caches.match(request, { ignoreVary: true })) || Response.error();
+  }
+  if (response.status >= 500) return (await caches.match(request, { ignoreVary: true })) || response;
+  if (cacheable(response)) {
+    const copy = response.clone();
+    event.waitUntil(refresh(request, copy));
+  }
+  return response;
+}
+
+async function refresh(request, response) {
+  const saved = await caches.open(SAVED);
+  if (await saved.match(request, { ignoreVary: true })) await saved.put(request, response);
+  else if (request.destination === "image") await putFresh(ASSETS, request, response, HP.assetLimit);
+}
+
+// ---------------------------------------------------------------------------------------------------- messages
+
+// {type: "remember", page, assets}: a page that opened before this worker controlled it asks to be kept, with its
+// images, as if it had come through the worker.
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "remember") event.waitUntil(rememberPage(data).catch(() => {}));
+});
+
+function inScope(href) {
+  try {
+    const url = new URL(href);
+    return url.origin === self.location.origin && url.pathname.startsWith(HP.base) ? url : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+async function rememberPage(data) {
+  const page = inScope(data.page);
+  if (page) await remember(pageKey(page), await fetch(pageKey(page), { credentials: "same-origin" }));
+  const wanted = (Array.isArray(data.assets) ? data.assets : []).map(inScope).filter(Boolean).slice(0, 50);
+  await eachLimited(wanted, HP.concurrency, async (url) => {
+    if (await caches.match(url.href, { ignoreVary: true })) return;
+    const response = await fetch(url.href, { credentials: "same-origin" });
+    if (cacheable(response)) await putFresh(ASSETS, url.href, response, HP.assetLimit);
+  });
+}
+'''
+
+KILL_JS = r'''"use strict";
+const PREFIX = "hp|" + BASE + "|";
+self.addEventListener("install", () => {
+  self.skipWaiting();
+});
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    await self.clients.claim(); // open pages stop using the old worker now: this one has no fetch handler
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith(PREFIX)).map((name) => caches.delete(name)));
+    await self.registration.unregister();
+  })());
+});
+'''
+
+
+# ------------------------------------------------------------------------------------------------ manifests
+
+def short_name(title: str, limit: int = SHORT_NAME_MAX) -> str:
+    """A home-screen label of at most LIMIT characters: the title if it fits, else its longest run of whole words
+    from the start (dropping a dangling short word such as "in" or "в"), else its first LIMIT - 1 characters and …."""
+    import unicodedata
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    words, best = title.split(" "), ""
+    for n in range(1, len(words) + 1):
+        candidate = " ".join(words[:n]).rstrip(",.;:–—-·|/ ")
+        if len(candidate) > limit:
+            break
+        best = candidate
+    parts = best.split(" ")
+    while len(parts) > 1 and len(parts[-1]) <= 2:
+        parts.pop()
+    best = " ".join(parts)
+    if best:
+        return best
+    cut = title[: limit - 1]
+    while cut and unicodedata.combining(cut[-1]):
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+def manifest(config, lang, icon_urls: dict[str, str], theme_color: str, background: str) -> bytes:
+    base = config.base_path
+    start = f"{base}{lang.code}/"
+    icons_ = []
+    for size in ICON_SIZES:
+        if f"icon-{size}.png" in icon_urls:
+            icons_.append({"src": icon_urls[f"icon-{size}.png"], "sizes": f"{size}x{size}", "type": "image/png",
+                           "purpose": "any"})
+    if "icon-maskable-512.png" in icon_urls:
+        icons_.append({"src": icon_urls["icon-maskable-512.png"], "sizes": "512x512", "type": "image/png",
+                       "purpose": "maskable"})
+    data = {
+        "id": start,
+        "name": lang.title,
+        "short_name": getattr(lang, "short_name", "") or short_name(lang.title),
+        "start_url": start,
+        "scope": base,
+        "display": "standalone",
+        "lang": lang.code,
+        "dir": lang.dir,
+        "theme_color": theme_color,
+        "background_color": background,
+        "icons": icons_,
+    }
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+
+
+# ------------------------------------------------------------------------------------------------ icons
+
+def _icon_source(config, opts: Settings) -> tuple[bytes | None, str, list[Problem]]:
+    from . import render
+    if opts.icon is not None:
+        where = _site_rel(config, opts.icon)
+        try:
+            return opts.icon.read_bytes(), where, []
+        except OSError:
+            return None, "site.toml", [Problem("site.toml", None, f'the offline icon "{where}" does not exist',
+                                               "give icon under [offline] as a path relative to site.toml")]
+    for folder in render.theme_dirs(config.root, config.theme):
+        path = folder / "static" / "icon.png"
+        if path.is_file():
+            return path.read_bytes(), _site_rel(config, path), []
+    return draw_default_icon(), "icon", []
+
+
+def _make_icons(config, source: bytes, background: str, where: str) -> tuple[dict[str, bytes], list[Problem]]:
+    """images.icons() (the shared image pipeline) when it is there; else this module's own small version."""
+    cache_dir = config.root / CACHE_DIR / "icons"
+    try:
+        from .images import icons as shared
+    except ImportError:
+        shared = None
+    if shared is not None:
+        from .errors import BuildError
+        try:
+            return shared(source, cache_dir, background, name=where), []
+        except BuildError as exc:
+            return {}, list(exc.problems)
+    try:
+        return cached_icons(source, background, cache_dir), _icon_size_warnings(source, where)
+    except ValueError as exc:
+        return {}, [Problem(where, None, f"the app icon cannot be read: {exc}",
+                            "use a square PNG or JPEG of at least 512×512 pixels")]
+
+
+def _site_rel(config, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _icon_size_warnings(source: bytes, where: str) -> list[Problem]:
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(source)) as im:
+            w, h = im.size
+    except Exception:  # noqa: BLE001 - reported by icons()
+        return []
+    found = []
+    if min(w, h) < max(ICON_SIZES):
+        found.append(Problem(where, None, f"the app icon is {w}×{h} pixels: the 512-pixel icons will look blurry",
+                             "use a square image of at least 512×512 pixels (1024×1024 is best)", "warning"))
+    if w != h:
+        found.append(Problem(where, None, f"the app icon is {w}×{h} pixels, not square: it is centred on a clear square",
+                             "use a square image", "warning"))
+    return found
+
+
+_ICONS: dict[str, dict[str, bytes]] = {}
+
+
+def cached_icons(source: bytes, background: str, cache_dir: Path | None) -> dict[str, bytes]:
+    """icons(), remembered in memory and in CACHE_DIR: Pillow's optimised PNGs take half a second, too long for
+    every one-page rebuild."""
+    from PIL import __version__ as pillow
+    key = hashlib.blake2b(b"\0".join([source, background.encode(), pillow.encode(), _ICON_CODE.encode()]),
+                          digest_size=12).hexdigest()
+    if key in _ICONS:
+        return _ICONS[key]
+    names = [f"icon-{size}.png" for size in ICON_SIZES] + ["icon-maskable-512.png"]
+    made = None
+    if cache_dir is not None:
+        try:
+            made = {name: (cache_dir / f"{key}.{name}").read_bytes() for name in names}
+        except OSError:
+            made = None
+    if made is None:
+        made = icons(source, background)
+        if cache_dir is not None:
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                for name, data in made.items():
+                    tmp = cache_dir / f".{key}.{name}.{os.getpid()}"
+                    tmp.write_bytes(data)
+                    os.replace(tmp, cache_dir / f"{key}.{name}")
+            except OSError:
+                pass  # a read-only site folder: make them again next time
+    _ICONS[key] = made
+    return made
+
+
+_ICON_CODE = "1"  # bump when icons() draws differently
+
+
+def icons(source: bytes, background: str) -> dict[str, bytes]:
+    """icon-192.png and icon-512.png (purpose any) and icon-maskable-512.png (the image at 80 % on BACKGROUND,
+    so launchers' circles and squircles never cut it) from one source image. Same input, same bytes.
+    Raises ValueError when SOURCE is not an image Pillow can read."""
+    from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
+    try:
+        with Image.open(io.BytesIO(source)) as im:
+            im.load()
+            img = ImageOps.exif_transpose(im).convert("RGBA")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(str(exc) or "not an image") from None
+    side = max(img.size)
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    square.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
+    out = {}
+    for size in ICON_SIZES:
+        out[f"icon-{size}.png"] = _png(square.resize((size, size), Image.Resampling.LANCZOS))
+    try:
+        fill = ImageColor.getcolor(background, "RGBA")
+    except ValueError:
+        fill = (255, 255, 255, 255)
+    canvas = Image.new("RGBA", (512, 512), fill)
+    inner = round(512 * MASKABLE_SAFE)
+    small = square.resize((inner, inner), Image.Resampling.LANCZOS)
+    canvas.alpha_composite(small, ((512 - inner) // 2, (512 - inner) // 2))
+    out["icon-maskable-512.png"] = _png(canvas)
+    return out
+
+
+def _png(img) -> bytes:
+    from PIL import Image
+    clean = Image.new(img.mode, img.size)  # no info carried over: no ICC profile, EXIF, dpi or time chunks
+    clean.paste(img)
+    buf = io.BytesIO()
+    clean.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+def draw_default_icon(size: int = 1024) -> bytes:
+    """The theme's icon.png: a white snowflake with a heart and cross at its centre on a calm ice-blue disc. Used
+    when a theme has no icon.png; the shipped file was made by this function (quantised to 64 colours)."""
+    import math
+    from PIL import Image, ImageDraw
+    s = 4  # drawn at 4× and scaled down: smooth edges
+    n = size * s
+    img = Image.new("RGBA", (n, n), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    c = n / 2
+    r = n * 0.47
+    d.ellipse((c - r, c - r, c + r, c + r), fill=(122, 166, 194, 255))  # palette.brand.calm-blue
+    r2 = n * 0.43
+    d.ellipse((c - r2, c - r2, c + r2, c + r2), outline=(231, 242, 250, 255), width=int(n * 0.008))  # ice.100
+    white = (255, 255, 255, 255)
+    arm, w = n * 0.33, int(n * 0.038)
+    for k in range(6):
+        a = math.pi / 2 + k * math.pi / 3
+        ux, uy = math.cos(a), -math.sin(a)
+        x2, y2 = c + ux * arm, c + uy * arm
+        d.line((c + ux * n * 0.11, c + uy * n * 0.11, x2, y2), fill=white, width=w)
+        d.ellipse((x2 - w / 2, y2 - w / 2, x2 + w / 2, y2 + w / 2), fill=white)
+        for t, length in ((0.55, 0.085), (0.80, 0.06)):
+            bx, by = c + ux * arm * t, c + uy * arm * t
+            for side in (-1, 1):
+                b = a + side * math.pi / 4
+                ex, ey = bx + math.cos(b) * n * length, by - math.sin(b) * n * length
+                d.line((bx, by, ex, ey), fill=white, width=int(w * 0.8))
+                d.ellipse((ex - w * 0.4, ey - w * 0.4, ex + w * 0.4, ey + w * 0.4), fill=white)
+    hs = n * 0.105  # the heart
+    top = c - hs * 0.55
+    d.ellipse((c - hs, top - hs * 0.5, c, top + hs * 0.5), fill=white)
+    d.ellipse((c, top - hs * 0.5, c + hs, top + hs * 0.5), fill=white)
+    d.polygon([(c - hs * 0.97, top + hs * 0.2), (c + hs * 0.97, top + hs * 0.2), (c, c + hs * 1.05)], fill=white)
+    cw, cl, cy = n * 0.022, n * 0.06, c - hs * 0.25  # the cross, ice.800
+    d.rounded_rectangle((c - cw, cy - cl, c + cw, cy + cl), radius=cw * 0.4, fill=(33, 65, 84, 255))
+    d.rounded_rectangle((c - cl, cy - cw, c + cl, cy + cw), radius=cw * 0.4, fill=(33, 65, 84, 255))
+    img = img.resize((size, size), Image.Resampling.LANCZOS).quantize(64, method=Image.Quantize.FASTOCTREE)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------ offline pages
+
+def write_offline_pages(site, staging, assets: dict[str, str]) -> None:
+    """/<lang>/offline.html: what a person sees offline on a page this device never kept, in that page's language."""
+    from jinja2 import BytecodeCache
+
+    from . import i18n, render
+
+    class Shared(BytecodeCache):  # one compile for all languages: the template code is the same
+        def __init__(self):
+            self.store: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket):
+            if bucket.key in self.store:
+                bucket.bytecode_from_string(self.store[bucket.key])
+
+        def dump_bytecode(self, bucket):
+            self.store[bucket.key] = bucket.bytecode_to_string()
+
+    shared = Shared()
+    config = site.config
+    base = config.base_path
+    for lang in config.languages:
+        env = render.make_env(config.root, config.theme, lang)
+        env.bytecode_cache = shared
+        catalog = i18n.translations(render.locales_dir(config.root), lang.code, lang.fallback)
+        gettext, ngettext = _with_builtin(catalog, (lang.code, *lang.fallback))
+        env.install_gettext_callables(gettext, ngettext, newstyle=True)
+        ctx = render.common_context(site, lang.code, assets)
+        ctx.setdefault("offline", template_context(config))
+        url = f"{base}{lang.code}/{OFFLINE_PAGE}"
+        ctx["page"] = {"title": "", "description": "", "url": url, "canonical": config.base_url + url[len(base):],
+                       "kind": "offline"}
+        html = env.get_template(OFFLINE_PAGE).render(ctx)
+        try:
+            from .minify import html as minify_html
+        except ImportError:
+            minify_html = None
+        _write(config, staging, f"{lang.code}/{OFFLINE_PAGE}", (minify_html(html) if minify_html else html).encode())
+
+
+def _with_builtin(catalog, codes: tuple[str, ...]):
+    """gettext from the catalog, falling back to MESSAGES in the language (or its fallbacks) when it has nothing."""
+
+    def gettext(message: str) -> str:
+        found = catalog.gettext(message)
+        if found != message:
+            return found
+        for code in codes:
+            if message in MESSAGES.get(code, {}):
+                return MESSAGES[code][message]
+        return message
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        found = catalog.ngettext(singular, plural, n)
+        return found if found not in (singular, plural) else gettext(singular if n == 1 else plural)
+
+    return gettext, ngettext
+
+
+__all__ = ["Settings", "settings", "template_context", "write", "version_of", "precache_entries", "worker",
+           "kill_worker", "manifest", "short_name", "icons", "draw_default_icon", "MESSAGES"]
+

@@ -48,8 +48,10 @@ def stylesheet(config: Config, token_set: tokens.TokenSet) -> bytes:
 
 
 def load_tokens(config: Config) -> tuple[tokens.TokenSet, list[Problem]]:
-    theme = theme_dirs(config.root, config.theme)
-    return (token_set := tokens.load(theme[0], config.tokens, config.root)), tokens.check(token_set)
+    """The theme's tokens (from the site's copy of the theme when it has its own tokens.json), with overrides."""
+    themes = theme_dirs(config.root, config.theme)
+    theme = next((d for d in themes if (d / "tokens.json").is_file()), themes[0])
+    return (token_set := tokens.load(theme, config.tokens, config.root)), tokens.check(token_set)
 
 
 def write(staging: Staging, rel: str, data: bytes, precompress: bool, brotli_quality: int = 11) -> None:

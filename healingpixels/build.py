@@ -1,6 +1,7 @@
 """Build a site: config -> content -> render -> assets -> output, reusing every page whose inputs did not change."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import json
@@ -13,18 +14,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, components, config as config_mod, content, minify, render
+from . import assets, components, config as config_mod, content, i18n, minify, render, reviewers, translation_status
 from jinja2 import TemplateError
 
 from .content import Page, Site
 from .errors import BuildError, Problem
 from .markdown import Link, PageRenderer
 from .output import Staging
-from .render import theme_dirs, component_dirs, locales_dir
+from .render import theme_dirs, component_dirs, locales_dirs
 from .special_pages import write_special_pages
 
 CACHE_DIR = ".healingpixels-cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 PAGE_BROTLI_QUALITY = 5  # pages are many and each is read by few: 11 would triple a cold build for 6 % fewer bytes
 PARALLEL_FROM = 48  # below this many pages to render, a process pool costs more than it saves
 
@@ -50,7 +51,8 @@ class PageResult:
 @dataclass
 class Cache:
     fingerprint: str = ""
-    meta: dict = field(default_factory=dict)  # source digest -> parsed front matter
+    meta: dict = field(default_factory=dict)  # (source, digest) -> parsed front matter
+    output: str = ""  # the folder the pages below were written to
     pages: dict[str, PageResult] = field(default_factory=dict)  # source -> what its last good render produced
 
     @staticmethod
@@ -76,7 +78,7 @@ def fingerprint(config: config_mod.Config) -> str:
     """A hash of everything every page depends on: this program, the theme, components, catalogs and site.toml."""
     h = hashlib.blake2b(digest_size=16)
     roots = [Path(__file__).parent, *theme_dirs(config.root, config.theme), *component_dirs(config.root),
-             locales_dir(config.root)]
+             *locales_dirs(config.root)]
     for root in roots:
         for path in sorted(root.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".mo"):
@@ -89,16 +91,27 @@ def fingerprint(config: config_mod.Config) -> str:
 
 
 def build(root: Path, output: Path | None = None, use_cache: bool = True, strict: bool = False,
-          progress=None) -> Result:
-    """Build the site at ROOT. Raises BuildError listing every problem; the previous output is then untouched."""
+          progress=None, today: dt.date | None = None) -> Result:
+    """Build the site at ROOT. Raises BuildError listing every problem; the previous output is then untouched.
+    TODAY (default: the date today) only decides which medical reviews are overdue: a warning, never in the output."""
     started = time.perf_counter()
     root = root.resolve()
+    render.forget_cached_files()  # a long-running caller (serve, tests) must see edited scripts and catalogs
     config = config_mod.load(root, output)
+    if not theme_dirs(root, config.theme):
+        known = sorted(d.name for d in (render.BUILTIN / "themes", root / "themes") if d.is_dir() for d in d.iterdir())
+        close = difflib.get_close_matches(config.theme, known, n=1)
+        raise BuildError([Problem(config_mod.CONFIG_FILE, None, f'there is no theme "{config.theme}"',
+                                  f"did you mean {close[0]}?" if close else "themes: " + ", ".join(known))])
     cache = Cache.load(root) if use_cache else Cache()
     print_ = fingerprint(config)
-    if cache.fingerprint != print_:
+    if cache.fingerprint != print_ or cache.output != str(config.output):
         cache.pages = {}
     site, problems = content.load(config, cache.meta)
+    problems += reviewers.check(site)  # pages at the reviewers' addresses, reviewer photos that do not exist
+    problems += reviewers.overdue(site, today or dt.date.today())  # warnings for the site's owner
+    problems += translation_status.build_problems(site)  # pages missing in a language, translations out of date
+    problems += i18n.catalog_problems(config, root / CACHE_DIR if use_cache else None)  # untranslated interface texts
     token_set, found = assets.load_tokens(config)
     problems += found
 
@@ -110,7 +123,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         urls = published.urls
         jobs, results = [], {}
         for page in site.pages:
-            ctx = render.page_context(site, page, urls)
+            ctx = render.page_context(site, page, urls, published.pictures)
             key = render.context_key(ctx)
             old = cache.pages.get(page.source)
             if old is not None and old.key == key and _reuse(staging, page.output, config.precompress):
@@ -123,21 +136,23 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
             problems += result.problems
         problems += check_links(site, results)
         write_special_pages(site, staging, urls, token_set, templates)
+        reviewers.write_pages(site, staging, urls, templates, published.pictures)
 
         errors = [p for p in problems if p.severity == "error" or strict]
-        cache.meta = {page.digest: cache.meta[page.digest] for page in site.pages}  # forget deleted versions
+        kept = ((p.source, p.digest) for p in site.pages if not p.is_stand_in)  # stand-ins share their original's
+        cache.meta = {k: cache.meta[k] for k in kept}  # forget old versions
         if errors:
             raise BuildError(errors)
         staging.commit()
     except TemplateError as exc:
         staging.discard()
-        raise BuildError([render.template_problem(exc)]) from None
+        raise BuildError([render.template_problem(exc, root)]) from None
     except BaseException:
         staging.discard()
         if use_cache:
             cache.save(root)  # front matter parsed so far stays valid: it is keyed by content
         raise
-    cache.fingerprint, cache.pages = print_, results
+    cache.fingerprint, cache.pages, cache.output = print_, results, str(config.output)
     if use_cache:
         cache.save(root)
     write_source_map(root, site, results)
@@ -172,10 +187,13 @@ def _setup(site: Site, staging: Staging, templates: render.Templates, pictures: 
 def _render_one(job: tuple[Page, dict, str]) -> tuple[str, PageResult]:
     page, ctx, key = job
     site, staging = _worker["site"], _worker["staging"]
-    body = _worker["renderers"][page.lang].render(page.source, page.lang, page.body, page.body_line)
+    shown = page.original or page  # a stand-in shows another language's page: rendered as that page is
+    body = _worker["renderers"][shown.lang].render(shown.source, shown.lang, shown.body, shown.body_line)
     html = render.render_page(_worker["templates"], site.config.language(page.lang), ctx, body,
                               site.config.contents_min_headings)
     assets.write(staging, page.output, minify.html(html).encode(), site.config.precompress, PAGE_BROTLI_QUALITY)
+    if page.is_stand_in:  # its links and problems are its original's, checked and reported there
+        return page.source, PageResult(key, body.anchors, [], [], body.locations)
     return page.source, PageResult(key, body.anchors, body.links, body.problems, body.locations)
 
 
@@ -206,7 +224,8 @@ def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Temp
 
 def write_source_map(root: Path, site: Site, results: dict[str, PageResult]) -> None:
     """output page -> its Markdown file and where its headings, images and links are, so audits can name lines."""
-    data = {page.output: {"source": page.source, "line": page.body_line, "locations": results[page.source].locations}
+    data = {page.output: {"source": (page.original or page).source, "line": page.body_line,
+                          "locations": results[page.source].locations}
             for page in site.pages}
     folder = root / CACHE_DIR
     folder.mkdir(exist_ok=True)
@@ -219,12 +238,16 @@ def check_links(site: Site, results: dict[str, PageResult]) -> list[Problem]:
     problems = []
     files = {f"{content.CONTENT}/{rel}" for rel in site.files}
     urls = {page.url(site.config.base_path): page.source for page in site.pages}
+    generated = reviewers.all_urls(site)
     base = site.config.base_path
     for source, result in sorted(results.items()):
         for link in result.links:
             target = link.target
             if link.kind == "path":
-                target = urls.get(posixpath.join(base, link.target.lstrip("/")).rstrip("/") + "/")
+                url = posixpath.join(base, link.target.lstrip("/")).rstrip("/") + "/"
+                if url in generated and not link.anchor:  # a reviewer's page
+                    continue
+                target = urls.get(url)
                 if target is None:
                     problems.append(Problem(source, link.line, f"the link {link.target} is not a page of this site",
                                             "link to the page's .md file instead, like ../infections/seasonal-flu.md"))

@@ -45,13 +45,15 @@ def new(directory: Path, languages: str) -> None:
 @click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".", help="The site's folder (with site.toml).")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Write here instead of site.toml's output.")
 @click.option("--no-cache", is_flag=True, help="Ignore the build cache: a full, cold build.")
-@click.option("--audit", type=click.Choice(AUDITS), default="static", show_default=True,
-              help="Audits after the build: static checks, + axe in Chromium (browser), + Lighthouse (full).")
+@click.option("--audit", type=click.Choice(AUDITS), default=None,
+              help="Audits after the build: static checks, + axe in Chromium (browser, the default when Chromium is "
+                   "installed), + Lighthouse (full), or none.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(root: Path, output: Path | None, no_cache: bool, audit: str, strict: bool) -> None:
-    """Build the site into its output folder."""
+def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, strict: bool) -> None:
+    """Build the site into its output folder, then audit it."""
     from .build import build as run_build
 
+    audit = audit or _default_audit()
     try:
         with _progress() as progress:
             result = run_build(root, output=output, use_cache=not no_cache, strict=strict, progress=progress)
@@ -69,6 +71,18 @@ def build(root: Path, output: Path | None, no_cache: bool, audit: str, strict: b
         code = gate(result.output, root.resolve(), audit)
         if code:
             sys.exit(code)
+
+
+def _default_audit() -> str:
+    """axe in Chromium when it is installed; otherwise the static checks, saying how to get the rest."""
+    from .audit.browser import BrowserMissing, find_browser
+
+    try:
+        find_browser()
+        return "browser"
+    except BrowserMissing as exc:
+        click.secho(f"Only the static audit will run: {exc}", fg="yellow", err=True)
+        return "static"
 
 
 class _progress:
@@ -149,3 +163,118 @@ def tokens_export(root: Path, fmt: str) -> None:
 
     token_set, _ = _tokens(root)
     click.echo(tokens_mod.to_css(token_set) if fmt == "css" else tokens_mod.to_json(token_set), nl=False)
+
+
+@main.group("i18n")
+def i18n_group() -> None:
+    """Languages: interface catalogs (extract, update, compile) and translation status (status, mark)."""
+
+
+def _site_config(root: Path):
+    from . import config
+
+    try:
+        return config.load(root.resolve())
+    except BuildError as exc:
+        _report(exc.problems)
+        sys.exit(1)
+
+
+def _root_option(f):
+    return click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".",
+                        help="The site's folder (with site.toml).")(f)
+
+
+@i18n_group.command("extract")
+@_root_option
+def i18n_extract(root: Path) -> None:
+    """Write locales/messages.pot: every interface text of the theme, the components and the program."""
+    from . import i18n
+
+    config = _site_config(root)
+    path, template, written = i18n.write_template(config.root, config.theme)
+    click.echo(f"{len(template)} texts -> {path}{'' if written else ' (unchanged)'}")
+
+
+@i18n_group.command("update")
+@_root_option
+@click.option("--language", "languages", multiple=True, metavar="CODE",
+              help="Also create the site's own catalog for CODE, to change built-in texts (repeatable).")
+def i18n_update(root: Path, languages: tuple[str, ...]) -> None:
+    """Extract, then merge new and changed texts into every catalog; create one for each language of site.toml
+    that has none yet."""
+    from . import i18n
+
+    config = _site_config(root)
+    for stats in i18n.update_catalogs(config.root, config.theme, [lang.code for lang in config.languages], languages):
+        _catalog_line(config.root, stats, "updated" if stats.written else "unchanged")
+
+
+def _catalog_line(root: Path, stats, what: str) -> None:
+    rel = stats.path.relative_to(root) if stats.path.is_relative_to(root) else stats.path
+    todo = [f"{n} {label}" for n, label in ((stats.untranslated, "to translate"), (stats.fuzzy, "fuzzy"),
+                                             (len(stats.errors), "with wrong placeholders")) if n]
+    colour = "yellow" if todo else None
+    click.secho(f"{stats.code:<8} {stats.translated}/{stats.total} translated{', ' if todo else ''}{', '.join(todo)}"
+                f"  {rel} ({what})", fg=colour)
+
+
+@i18n_group.command("compile")
+@_root_option
+@click.option("--mo", is_flag=True, help="Also write messages.mo beside each catalog (the build does not need them).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when a catalog leaves texts untranslated.")
+def i18n_compile(root: Path, mo: bool, strict: bool) -> None:
+    """Compile every catalog as the build does, and say what each one still lacks."""
+    from . import i18n
+
+    config = _site_config(root)
+    found = i18n.compile_catalogs(config.root, config.theme, write=mo)
+    gaps = 0
+    for stats in found:
+        _catalog_line(config.root, stats, "compiled")
+        for msgid, errors in sorted(stats.errors.items()):
+            click.secho(f"    {msgid!r}: {'; '.join(errors)}", fg="red", err=True)
+        gaps += (stats.untranslated + stats.fuzzy + len(stats.errors)) if not i18n.is_source(stats.code) else 0
+    if not found:
+        click.echo("No catalogs in locales/: the built-in ones are used. Create the site's own with: "
+                   "healingpixels i18n update --language CODE")
+    if strict and gaps:
+        sys.exit(1)
+
+
+@i18n_group.command("status")
+@_root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Exit with status 1 when a page is missing or outdated in a language.")
+def i18n_status(root: Path, fmt: str, strict: bool) -> None:
+    """Which pages each language is missing, and which translations are older than their source."""
+    from . import content, translation_status
+
+    site, _ = content.load(_site_config(root))
+    report = translation_status.report(site)
+    click.echo(report.to_json() if fmt == "json" else report.to_text(), nl=False)
+    if strict and report.gaps:
+        sys.exit(1)
+
+
+@i18n_group.command("mark")
+@_root_option
+@click.argument("paths", nargs=-1, required=True)
+def i18n_mark(root: Path, paths: tuple[str, ...]) -> None:
+    """Record translations (files or folders, like content/ru or content/ko/flu.md) as up to date with their source
+    now, in translations.lock."""
+    from . import content, translation_status
+
+    config = _site_config(root)
+    site, _ = content.load(config)
+    rels = []
+    for raw in paths:
+        path = Path(raw)
+        absolute = path.resolve() if path.exists() else (config.root / path).resolve()
+        rels.append(absolute.relative_to(config.root).as_posix() if absolute.is_relative_to(config.root) else raw)
+    done, problems = translation_status.mark(site, rels)
+    _report(problems)
+    click.echo(f"Marked {len(done)} translation{'s' if len(done) != 1 else ''} as up to date in "
+               f"{translation_status.LOCK_FILE}.")
+    if problems:
+        sys.exit(1)

@@ -23,6 +23,7 @@ class Language:
     emergency: tuple[str, ...] = ()
     fallback: tuple[str, ...] = ()
     locale: str = ""  # CLDR locale for dates and numbers, when not the code itself (en-GB: "5 March 2026")
+    fallback_pages: bool = False  # show a page missing in this language from its fallbacks, with a notice
 
     @property
     def cldr(self) -> str:
@@ -82,6 +83,7 @@ LANGUAGE = {
     "emergency": (list, False, 'the emergency numbers to call, like ["120"]'),
     "fallback": (list, False, 'languages to use when a text is missing, like ["zh-Hans", "en"]'),
     "locale": (str, False, 'the locale for dates and numbers when it differs from the code, like "en-GB"'),
+    "fallback_pages": (bool, False, "whether a page not yet translated is shown from the fallback languages, with a notice"),
 }
 BANNER = {
     "level": (str, False, '"info" or "warning"'),
@@ -175,14 +177,16 @@ def load(root: Path, output: Path | None = None) -> Config:
                 check.error("locale", table, f'locale "{lang["locale"]}" is not a locale code', 'like "en-GB" or "pt-BR"')
             languages.append(Language(code, lang["name"], lang["title"], lang.get("dir", "ltr"),
                                       tuple(map(str, lang.get("emergency", []))), tuple(map(str, lang.get("fallback", []))),
-                                      lang.get("locale", "")))
+                                      lang.get("locale", ""), lang.get("fallback_pages", False)))
 
-    codes = [lang.code for lang in languages]
+    # Every language table counts as a language for the checks below, even one with a mistake of its own:
+    # a typo in [languages.en] must not also make "en" unknown everywhere else.
+    codes = [code for code, lang in top.get("languages", {}).items() if LANG_CODE.match(code) and isinstance(lang, dict)]
     if "languages" in top and not top["languages"]:
         check.problems.append(Problem(CONFIG_FILE, None, "no languages are defined", "add at least one [languages.xx] table"))
     default = top.get("default_language")
     if default is not None and codes and default not in codes:
-        close = difflib.get_close_matches(default, codes, n=1)
+        close = [c for c in codes if c.lower() == default.lower()] or difflib.get_close_matches(default, codes, n=1)
         check.error("default_language", "", f'default_language "{default}" is not one of the languages ({", ".join(codes)})',
                     f"did you mean {close[0]}?" if close else "add it under [languages]")
     for lang in languages:

@@ -20,10 +20,23 @@ REVIEWERS = "reviewers.toml"
 FRONT_MATTER = re.compile(rb"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)
 SLUG = re.compile(r"^[\w.-]+$")
 
-try:  # the C loader is several times faster; fall back when PyYAML was built without libyaml
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C loader is several times faster
+    """Safe YAML that refuses a key written twice (plain YAML keeps the last one, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'"{key}" is written twice (first on line {seen[key] + 1})', key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 
 # Front matter fields: (check, what to write, required on topic pages)
 FIELDS = {
@@ -67,6 +80,11 @@ class Page:
     children: list["Page"] = field(default_factory=list, repr=False)
     parent: "Page | None" = field(default=None, repr=False)
     position: int = -1  # among its parent's children, once sorted
+    original: "Page | None" = field(default=None, repr=False)  # a stand-in: the other language's page it shows
+
+    @property
+    def is_stand_in(self) -> bool:
+        return self.original is not None
 
     @property
     def key(self) -> str:
@@ -86,7 +104,13 @@ class Reviewer:
     name: dict[str, str]
     credentials: dict[str, str]
     hospital: dict[str, str]
-    photo: str = ""
+    photo: str = ""  # relative to content/, processed like every image; "" for none
+    speciality: dict[str, str] = field(default_factory=dict)  # "cardiologist": how the badge names their field
+
+
+# What a reviewer's table in reviewers.toml may hold: texts (one per language) and a photo.
+REVIEWER_TEXTS = ("name", "credentials", "speciality", "hospital")
+REVIEWER_KEYS = (*REVIEWER_TEXTS, "photo")
 
 
 @dataclass
@@ -97,6 +121,7 @@ class Site:
     reviewers: dict[str, Reviewer]
     by_source: dict[str, Page] = field(default_factory=dict)
     translations: dict[tuple[str, str], dict[str, Page]] = field(default_factory=dict)  # (key) -> lang -> page
+    stand_ins: dict[str, dict[str, Page]] = field(default_factory=dict)  # key -> lang -> stand-in (not translations)
 
     def home(self, lang: str) -> Page | None:
         return self.by_source.get(f"{CONTENT}/{lang}/index.md")
@@ -138,14 +163,24 @@ def parse_front_matter(source: str, data: bytes) -> tuple[dict, str, int, list[P
     try:
         fields = yaml.load(raw, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark else 1  # +1 for the opening ---, +1 as YAML counts from 0
-        what = getattr(exc, "problem", None) or str(exc)
-        return {}, body, body_line, [Problem(source, line, f"front matter: {what}",
-                                             "a value with a colon needs quotes, like title: \"Flu: what to do\"")]
+        return {}, body, body_line, [_yaml_problem(source, exc)]
     if not isinstance(fields, dict):
         return {}, body, body_line, [Problem(source, 2, "front matter must be key: value lines", "like title: Seasonal flu")]
     return fields, body, body_line, []
+
+
+def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
+    """YAML's error at the line a writer should look at: where an unclosed quote opened, not where YAML gave up."""
+    what = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    hint = "a value with a colon needs quotes, like title: \"Flu: what to do\""
+    if context is not None and "end of stream" in what:
+        mark, what, hint = context, f"{getattr(exc, 'context', '')}: it is never closed".strip(": "), "close the quote on the same line"
+    elif "written twice" in what:
+        hint = "keep one of them"
+    line = mark.line + 2 if mark else 1  # +1 for the opening ---, +1 as YAML counts from 0
+    return Problem(source, line, f"front matter: {what}", hint)
 
 
 def _field_line(data: bytes, key: str) -> int:
@@ -223,13 +258,38 @@ def load_reviewers(config: Config) -> tuple[dict[str, Reviewer], list[Problem]]:
             problems.append(Problem(REVIEWERS, None, f'reviewer "{rid}" needs a name table with at least "{config.default_language}"',
                                     f'add [{rid}.name] with {config.default_language} = "Dr …"'))
             continue
-        texts = {k: entry.get(k, {}) if isinstance(entry.get(k, {}), dict) else {} for k in ("name", "credentials", "hospital")}
-        reviewers[rid] = Reviewer(rid, texts["name"], texts["credentials"], texts["hospital"], str(entry.get("photo", "")))
+        for key in entry:
+            if key not in REVIEWER_KEYS:
+                close = difflib.get_close_matches(key, REVIEWER_KEYS, n=1)
+                problems.append(Problem(REVIEWERS, _toml_line(path, f"{rid}.{key}"), f'reviewer "{rid}" has an unknown key "{key}"',
+                                        f"did you mean {close[0]}?" if close else "known keys: " + ", ".join(REVIEWER_KEYS)))
+            elif key != "photo" and not isinstance(entry[key], dict):
+                problems.append(Problem(REVIEWERS, _toml_line(path, f"{rid}.{key}"), f'reviewer "{rid}": {key} must be a table of languages',
+                                        f'like [{rid}.{key}] with {config.default_language} = "…"'))
+        texts = {k: entry.get(k, {}) if isinstance(entry.get(k, {}), dict) else {} for k in REVIEWER_TEXTS}
+        reviewers[rid] = Reviewer(rid, texts["name"], texts["credentials"], texts["hospital"], str(entry.get("photo", "")),
+                                  texts["speciality"])
     return reviewers, problems
 
 
+def _toml_line(path: Path, dotted: str) -> int | None:
+    """The line of [a.b] or of b = … inside [a], for messages about reviewers.toml; None when not found."""
+    table, _, key = dotted.rpartition(".")
+    current = None
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = line.strip()
+        if text.startswith("["):
+            current = text.strip("[] ")
+            if current == dotted:
+                return n
+        elif current == table and re.match(re.escape(key) + r"\s*[=.]", text):
+            return n
+    return None
+
+
 def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Problem]]:
-    """Read every page's front matter and build the site tree. `cached_meta` maps digest -> (meta, body_line, problems)."""
+    """Read every page's front matter and build the site tree.
+    `cached_meta` maps (source, digest) -> (meta, body_line, problems): checks depend on the file's place too."""
     content = config.root / CONTENT
     problems: list[Problem] = []
     if not content.is_dir():
@@ -260,7 +320,8 @@ def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Pr
                                     "rename it, e.g. seasonal-flu.md (spaces and # break links)"))
             continue
         data = (content / rel).read_bytes()
-        key = digest(data)
+        page_digest = digest(data)
+        key = (source, page_digest)
         if key not in cached_meta:
             fields, body, body_line, found = parse_front_matter(source, data)
             if not found:
@@ -276,13 +337,49 @@ def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Pr
             continue
         if body is None:  # front matter came from the cache: the body is everything after it
             body = data.decode("utf-8").split("\n", body_line - 1)[-1] if body_line > 1 else data.decode("utf-8")
-        pages.append(Page(source, top, path, is_index, meta, body, body_line, key))
+        pages.append(Page(source, top, path, is_index, meta, body, body_line, page_digest))
 
+    pages = sorted(pages + stand_ins(config, pages), key=lambda p: p.source)
     reviewers, found = load_reviewers(config)
     problems.extend(found)
     site = Site(config, pages, files, reviewers)
     problems.extend(_link_tree(site))
     return site, problems
+
+
+def page_fallbacks(config: Config, code: str) -> tuple[str, ...]:
+    """Where a page missing in language CODE is shown from: its fallback languages in order, then the default one."""
+    lang = config.language(code)
+    return tuple(c for c in dict.fromkeys((*lang.fallback, config.default_language)) if c != code)
+
+
+def stand_ins(config: Config, pages: list[Page]) -> list[Page]:
+    """For each language with fallback_pages = true, a stand-in for every page it lacks: the page of the first of its
+    fallback languages that has it, at the address the translation would have. Parents come before children, so a
+    stand-in is made only where its section exists (as a page or a stand-in) in that language."""
+    groups: dict[str, dict[str, Page]] = {}
+    for page in pages:
+        groups.setdefault(page.key, {}).setdefault(page.lang, page)
+    out = []
+    for lang in config.languages:
+        if not lang.fallback_pages:
+            continue
+        chain = page_fallbacks(config, lang.code)
+        taken = {p.path for p in pages if p.lang == lang.code}
+        candidates = []
+        for key, group in groups.items():
+            original = next((group[c] for c in chain if c in group), None)
+            if lang.code not in group and original is not None:
+                candidates.append((original.path.count("/"), original.path, key, original))
+        for *_, original in sorted(candidates, key=lambda item: item[:3]):
+            parent = original.path.rpartition("/")[0]
+            if original.path in taken or (original.path and parent not in taken):
+                continue
+            taken.add(original.path)
+            rest = original.source.split("/", 2)[2]
+            out.append(Page(f"{CONTENT}/{lang.code}/{rest}", lang.code, original.path, original.is_index, original.meta,
+                            original.body, original.body_line, original.digest, original=original))
+    return out
 
 
 def _link_tree(site: Site) -> list[Problem]:
@@ -291,7 +388,7 @@ def _link_tree(site: Site) -> list[Problem]:
     site.by_source = {p.source: p for p in site.pages}
     by_lang_path = {(p.lang, p.path): p for p in site.pages}
     for page in site.pages:
-        if page.meta.reviewer and page.meta.reviewer not in site.reviewers:
+        if page.meta.reviewer and page.meta.reviewer not in site.reviewers and not page.is_stand_in:
             close = difflib.get_close_matches(page.meta.reviewer, site.reviewers, n=1)
             problems.append(Problem(page.source, page.meta.lines.get("reviewer"),
                                     f'reviewer "{page.meta.reviewer}" is not in {REVIEWERS}',
@@ -312,6 +409,9 @@ def _link_tree(site: Site) -> list[Problem]:
             child.position = position
     groups: dict[str, dict[str, Page]] = {}
     for page in site.pages:
+        if page.is_stand_in:
+            site.stand_ins.setdefault(page.key, {})[page.lang] = page
+            continue
         group = groups.setdefault(page.key, {})
         if page.lang in group:
             other = group[page.lang]

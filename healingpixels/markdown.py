@@ -52,9 +52,10 @@ class Rendered:
 
 
 def slugify(text: str) -> str:
-    """A heading id that keeps every script: 'Когда звонить 103' -> 'когда-звонить-103', '何时就医？' -> '何时就医'."""
+    """A heading id that keeps every script: 'Когда звонить 103' -> 'когда-звонить-103', '何时就医？' -> '何时就医'.
+    Letters, combining marks (Devanagari, Thai vowels) and digits stay; punctuation and symbols go."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"[^\w\s-]", "", text)
+    text = "".join(c for c in text if c in "-_" or c.isspace() or unicodedata.category(c)[0] in "LMN")
     return re.sub(r"[\s-]+", "-", text).strip("-") or "section"
 
 
@@ -65,9 +66,30 @@ class Heading:
     id: str
 
 
-# A component renderer takes (name, args, heading or None, body_html) and returns HTML, or raises
-# ComponentError; the build gives one that renders the component's Jinja macro.
-ComponentRenderer = Callable[[str, list[str], "Heading | None", str], str]
+@dataclass(frozen=True)
+class Block:
+    """One top-level block of a component's body, so a macro can place its parts (a figure's image, its caption)."""
+    kind: str  # "image", "link", "text" (paragraphs), "list", "dl", "table", "heading", "component" or "other"
+    html: str  # the block as rendered
+    inner: str  # a paragraph's content without <p> (an image's <img> or <picture>, a link's <a>); else html
+    href: str = ""  # for a link: where it goes (already rewritten to the page's URL)
+    label: str = ""  # for a link: its content, rendered
+
+
+# A component renderer takes (name, args, heading or None, body_html) and keywords blocks (list[Block]) and link
+# (a function that checks and rewrites a file path the author wrote, as for a link at the component's line), and
+# returns HTML, or raises ComponentError; the build gives one that renders the component's Jinja macro.
+ComponentRenderer = Callable[..., str]
+# Words after a component's name: key=value (the value may be in double quotes) or a bare word.
+ARG = re.compile(r'([A-Za-z][\w-]*)=(?:"([^"]*)"|(\S*))|(\S+)')
+
+
+def split_args(info: str) -> list[str]:
+    """'video src=/a.mp4 title="Two words"' -> ['video', 'src=/a.mp4', 'title=Two words']."""
+    out = []
+    for m in ARG.finditer(info):
+        out.append(m[4] if m[4] is not None else f"{m[1]}={m[2] if m[2] is not None else m[3]}")
+    return out
 
 
 class ComponentError(Exception):
@@ -144,19 +166,68 @@ class PageRenderer:
         return "".join(parts)
 
     def _component(self, open_tok: Token, inner: list[Token], env: dict, ctx: "_Context") -> str:
-        name, *args = open_tok.info.split()
+        name, *args = split_args(open_tok.info)
         heading = None
         if len(inner) >= 3 and inner[0].type == "heading_open":
             heading = Heading(self.md.renderer.render(inner[1:2], self.md.options, env), int(inner[0].tag[1]),
                               inner[0].attrGet("id") or "")
             inner = inner[3:]
-        body = self._render(inner, env, ctx)
+        blocks = [self._block(group, env, ctx) for group in _groups(inner)]
+        body = "".join(b.html for b in blocks)
         line = ctx.line(open_tok)
+
+        def link(url: str) -> str:
+            """A file path written in the component's ::: line: checked like a link, rewritten to its published URL."""
+            new = _resolve(url, "src", posixpath.dirname(ctx.source), ctx, line)
+            url = url if new is None else new
+            ctx.out.locations.setdefault(f"src={url}", line)
+            return url
+
         try:
-            return self.components(name, args, heading, body)
+            return self.components(name, args, heading, body, blocks=blocks, link=link)
         except ComponentError as exc:
             ctx.out.problems.append(Problem(ctx.source, line, str(exc), exc.hint))
             return ""
+
+    def _block(self, group: list[Token], env: dict, ctx: "_Context") -> Block:
+        html = self._render(group, env, ctx)
+        first = group[0]
+        if first.type == "paragraph_open" and len(group) == 3:
+            inner = self.md.renderer.render(group[1:2], self.md.options, env)
+            kind = _paragraph_kind(group[1])
+            if kind == "link":
+                children = [c for c in group[1].children or [] if c.type not in ("softbreak", "hardbreak")]
+                start = next(i for i, c in enumerate(children) if c.type == "link_open")
+                end = max(i for i, c in enumerate(children) if c.type == "link_close")
+                label = self.md.renderer.renderInline(children[start + 1:end], self.md.options, env)
+                return Block(kind, html, inner.strip(), children[start].attrGet("href") or "", label)
+            return Block(kind, html, inner.strip())
+        kind = {"bullet_list_open": "list", "ordered_list_open": "list", "dl_open": "dl", "table_open": "table",
+                "heading_open": "heading", "container_component_open": "component"}.get(first.type, "other")
+        return Block(kind, html, html)
+
+
+def _groups(tokens: list[Token]) -> list[list[Token]]:
+    """Top-level blocks: each opening token with everything up to its closing one, or a single self-contained token."""
+    groups, depth = [], 0
+    for tok in tokens:
+        if depth == 0:
+            groups.append([])
+        groups[-1].append(tok)
+        depth += tok.nesting
+    return groups
+
+
+def _paragraph_kind(inline: Token) -> str:
+    """"image" for a paragraph of only images, "link" for only one link, else "text"."""
+    children = [c for c in inline.children or []
+                if not (c.type in ("softbreak", "hardbreak") or (c.type == "text" and not c.content.strip()))]
+    if children and all(c.type == "image" for c in children):
+        return "image"
+    if len(children) >= 2 and children[0].type == "link_open" and children[-1].type == "link_close" \
+            and sum(c.type == "link_open" for c in children) == 1:
+        return "link"
+    return "text"
 
 
 @dataclass
@@ -179,7 +250,7 @@ class _Context:
 
 
 def _heading_ids(tokens: list[Token], ctx: _Context) -> None:
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     previous = 1  # the page title is the h1
     for i, tok in enumerate(tokens):
         if tok.type != "heading_open":
@@ -193,12 +264,12 @@ def _heading_ids(tokens: list[Token], ctx: _Context) -> None:
             ctx.problem(ctx.line(tok), f"heading level {level} follows level {previous}: a level is skipped",
                         f"use {'#' * (previous + 1)} here; screen reader users move between headings by level")
         previous = level
-        slug = tok.attrGet("id") or slugify(text)
-        if slug in seen:
-            seen[slug] += 1
-            slug = f"{slug}-{seen[slug]}"
-        else:
-            seen[slug] = 1
+        slug = base = tok.attrGet("id") or slugify(text)
+        n = 1
+        while slug in used:  # "step", "step-2", then a heading "Step 2" must not get "step-2" again
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
         tok.attrSet("id", slug)
         ctx.out.anchors.add(slug)
         ctx.out.locations.setdefault(f"#{slug}", ctx.line(tok))

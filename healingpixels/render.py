@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import base64
+import difflib
 import hashlib
+import html
 import json
 from pathlib import Path
 
 from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, PrefixLoader, StrictUndefined,
-                    TemplateError, pass_context)
+                    TemplateError, TemplateRuntimeError, pass_context)
 from markupsafe import Markup
 
-from . import i18n
+from . import i18n, images, svg
 from .config import Language
 from .content import Page, Site
 from .errors import Problem
@@ -31,8 +33,13 @@ def component_dirs(site_root: Path) -> list[Path]:
 
 
 def locales_dir(site_root: Path) -> Path:
-    """A site's own catalogs replace the built-in ones."""
+    """The site's own catalogs' folder when it has one, else the built-in one (see locales_dirs)."""
     return site_root / "locales" if (site_root / "locales").is_dir() else BUILTIN / "locales"
+
+
+def locales_dirs(site_root: Path) -> tuple[Path, ...]:
+    """Catalog folders, the site's first: a site's catalog adds a language or overrides texts of a built-in one."""
+    return tuple(d for d in dict.fromkeys((site_root / "locales", BUILTIN / "locales")) if d.is_dir())
 
 
 def csp_hash(script: str) -> str:
@@ -57,12 +64,13 @@ class Templates:
         self.env.filters["long_date"] = _long_date
         self.env.filters["tojson_ld"] = _json_ld
         self.env.globals["inline_script"] = lambda name: Markup(inline_scripts(site_root, theme)[name])
+        self.env.globals["icon"] = lambda name: icon(site_root, theme, name)
         self._names: dict[str, dict] = {}
 
     def names(self, lang: Language) -> dict:
         """What a render in this language adds to the context: gettext with its fallbacks, and the CLDR locale."""
         if lang.code not in self._names:
-            catalog = i18n.translations(locales_dir(self.site_root), lang.code, lang.fallback)
+            catalog = i18n.translations(locales_dirs(self.site_root), lang.code, lang.fallback)
             gettext, ngettext = _newstyle(catalog)
             self._names[lang.code] = {"_": gettext, "gettext": gettext, "ngettext": ngettext, "cldr": lang.cldr}
         return self._names[lang.code]
@@ -112,9 +120,10 @@ _SCRIPTS: dict[tuple[Path, str], dict[str, str]] = {}
 
 
 def forget_cached_files() -> None:
-    """For a long-running preview: read inline scripts and catalogs again on the next build."""
+    """For a long-running preview: read inline scripts, icons and catalogs again on the next build."""
     _SCRIPTS.clear()
-    i18n.translations.cache_clear()
+    _ICONS.clear()
+    i18n.clear_caches()
 
 
 def inline_scripts(site_root: Path, theme: str) -> dict[str, str]:
@@ -129,6 +138,46 @@ def inline_scripts(site_root: Path, theme: str) -> dict[str, str]:
     return _SCRIPTS[key]
 
 
+_ICONS: dict[tuple[Path, str], dict[str, str]] = {}
+
+
+def icons(site_root: Path, theme: str) -> dict[str, str]:
+    """The theme's icons (icons/*.svg; a site's own copy of the theme adds or replaces them by name), cleaned and
+    checked once as one sprite, each then ready to inline where a template uses it: a page draws only the few icons
+    it shows, with no sprite to carry and no <use> reference to resolve (see themes/harbin-ice/README.md)."""
+    key = (site_root, theme)
+    if key not in _ICONS:
+        sources: dict[str, bytes] = {}
+        for d in reversed(theme_dirs(site_root, theme)):
+            for path in sorted((d / "icons").glob("*.svg")) if (d / "icons").is_dir() else []:
+                sources[path.stem] = path.read_bytes()
+        problems: list[Problem] = []
+        sprite = svg.sprite(sources, problems)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise TemplateRuntimeError("icons: " + "; ".join(f"{p.file}.svg {p.message}" for p in errors))
+        found = {}
+        for name in sorted(svg.symbol_names(sprite)):
+            markup = svg.inline_symbol(sprite, name, f"hp-icon hp-icon--{name}")
+            if markup and ' id="' in markup:
+                raise TemplateRuntimeError(f"icons: {name}.svg has ids; icons are inlined at each use, so ids would "
+                                           "repeat on a page: remove them (use no gradients or clip paths)")
+            found[name] = markup
+        _ICONS[key] = found
+    return _ICONS[key]
+
+
+def icon(site_root: Path, theme: str, name: str) -> Markup:
+    """{{ icon("urgent") }}: a decorative inline SVG icon, hidden from assistive technology: the words next to it
+    say what it means."""
+    found = icons(site_root, theme)
+    if name not in found:
+        close = difflib.get_close_matches(name, list(found), n=1)
+        raise TemplateRuntimeError(f'there is no icon "{name}" in the theme\'s icons/ folder'
+                                   + (f"; did you mean {close[0]}?" if close else f"; icons: {', '.join(found)}"))
+    return Markup(found[name])
+
+
 def content_security_policy(site_root: Path, theme: str) -> str:
     hashes = " ".join(csp_hash(s) for _, s in sorted(inline_scripts(site_root, theme).items()))
     return (f"default-src 'self'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
@@ -136,7 +185,9 @@ def content_security_policy(site_root: Path, theme: str) -> str:
 
 
 def _link(page: Page, base: str) -> dict:
-    return {"title": page.meta.title, "url": page.url(base), "description": page.meta.description}
+    """A link to a page; "lang" is set when the page shows another language's text (a stand-in)."""
+    return {"title": page.meta.title, "url": page.url(base), "description": page.meta.description,
+            "lang": page.original.lang if page.original else None}
 
 
 def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
@@ -152,10 +203,10 @@ def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
         "assets": assets,
         "csp": content_security_policy(config.root, config.theme),
         "site": {"title": lang.title, "base_url": config.base_url, "default_language": config.default_language,
-                 "home": f"{base}{code}/"},
+                 "home": f"{base}{code}/", "reviewers": f"{base}{code}/reviewers/" if site.reviewers else None},
         "nav": [dict(_link(p, base), current=False) for p in (home.children if home else [])],
         "translations": [{"code": other.code, "name": other.name, "dir": other.dir, "title": other.title,
-                          "url": None, "home": f"{base}{other.code}/"} for other in config.languages],
+                          "url": None, "home": f"{base}{other.code}/", "note": None} for other in config.languages],
         "alternates": [],
         "x_default": None,
         "breadcrumbs": [],
@@ -165,8 +216,9 @@ def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
     }
 
 
-def page_context(site: Site, page: Page, assets: dict[str, str]) -> dict:
-    """Everything a page's template sees except its body: plain data, so its hash says when to render again."""
+def page_context(site: Site, page: Page, assets: dict[str, str], pictures: dict[str, dict] | None = None) -> dict:
+    """Everything a page's template sees except its body: plain data, so its hash says when to render again.
+    `pictures` (URL of a content image -> what its <img> needs) gives the reviewer's photo."""
     config = site.config
     base = config.base_path
     ctx = common_context(site, page.lang, assets)
@@ -180,16 +232,23 @@ def page_context(site: Site, page: Page, assets: dict[str, str]) -> dict:
     absolute = lambda p: config.base_url + p.url(base)[len(base):]  # noqa: E731
     for item in ctx["nav"]:
         item["current"] = any(item["url"] == a.url(base) for a in (page, *ancestors))
+    stand_ins = site.stand_ins.get(page.key, {})
     for t in ctx["translations"]:
         t["url"] = group[t["code"]].url(base) if t["code"] in group else None
+        if t["url"] is None and t["code"] != page.lang:  # say so in that language: no translation of this page
+            other = config.language(t["code"])
+            catalog = i18n.translations(locales_dirs(config.root), other.code, other.fallback)
+            if t["code"] in stand_ins:
+                t["url"], t["note"] = stand_ins[t["code"]].url(base), catalog.gettext(i18n.SWITCHER_FALLBACK)
+            else:
+                t["note"] = catalog.gettext(i18n.SWITCHER_HOME)
     ctx.update({
         "page": {"title": meta.title, "description": meta.description, "url": page.url(base), "canonical": absolute(page),
                  "kind": "home" if not page.path else "section" if page.is_index else "article",
                  "source": page.source, "reviewed": meta.reviewed.isoformat() if meta.reviewed else None,
                  "next_review": meta.next_review.isoformat() if meta.next_review else None, "tags": list(meta.tags),
                  "body_digest": page.digest},
-        "reviewer": {"id": reviewer.id, "name": _pick(reviewer.name, lang), "credentials": _pick(reviewer.credentials, lang),
-                     "hospital": _pick(reviewer.hospital, lang)} if reviewer else None,
+        "reviewer": reviewer_context(site, reviewer, lang, pictures or {}) if reviewer else None,
         "breadcrumbs": [_link(p, base) for p in reversed(ancestors)],
         "children": [_link(p, base) for p in page.children],
         "pager": {"prev": _link(siblings[at - 1], base) if at > 0 else None,
@@ -197,6 +256,13 @@ def page_context(site: Site, page: Page, assets: dict[str, str]) -> dict:
         "alternates": [{"hreflang": code, "href": absolute(p)} for code, p in sorted(group.items())],
         "x_default": absolute(group[config.default_language]) if config.default_language in group else None,
     })
+    ctx["page"]["fallback"] = None
+    if page.original is not None:  # a stand-in: another language's page, in this language's chrome, with a notice
+        shown = config.language(page.original.lang)
+        ctx["page"]["canonical"] = absolute(page.original)
+        ctx["page"]["fallback"] = {"lang": shown.code, "dir": shown.dir, "url": page.original.url(base),
+                                   "language": lang.name, "original": i18n.language_name(shown.code, lang.cldr, shown.name)}
+        ctx["alternates"], ctx["x_default"] = [], None  # it is not a translation into this language
     return ctx
 
 
@@ -216,6 +282,24 @@ def _pick(texts: dict[str, str], lang) -> str:
     return next(iter(texts.values()), "")
 
 
+def reviewer_context(site: Site, reviewer, lang: Language, pictures: dict[str, dict], size: str = "3rem") -> dict:
+    """What the reviewer badge and profile show, in LANG: texts, the profile's URL, and the photo (an <img> or
+    <picture> SIZE wide on screen, with empty alt: the name is beside it) when reviewers.toml gives one."""
+    base = site.config.base_path
+    photo = None
+    if reviewer.photo:
+        url = base + reviewer.photo.strip().lstrip("/")
+        info = pictures.get(url)
+        if info and "variants" in info:
+            photo = images.picture_html(info["variants"], "", base, lazy=True, sizes=size)
+        elif info:
+            photo = (f'<img src="{html.escape(url, quote=True)}" alt="" width="{info["width"]}" '
+                     f'height="{info["height"]}" loading="lazy" decoding="async">')
+    return {"id": reviewer.id, "name": _pick(reviewer.name, lang), "credentials": _pick(reviewer.credentials, lang),
+            "speciality": _pick(getattr(reviewer, "speciality", {}), lang), "hospital": _pick(reviewer.hospital, lang),
+            "url": f"{base}{lang.code}/reviewers/{reviewer.id}/", "photo": photo}
+
+
 def context_key(ctx: dict) -> str:
     return hashlib.blake2b(json.dumps(ctx, sort_keys=True, ensure_ascii=False).encode(), digest_size=16).hexdigest()
 
@@ -224,20 +308,33 @@ def template_for(ctx: dict) -> str:
     return {"home": "home.html", "section": "section.html", "article": "page.html"}[ctx["page"]["kind"]]
 
 
-def template_problem(exc: TemplateError) -> Problem:
+def template_problem(exc: TemplateError, site_root: Path) -> Problem:
     """A template error as a Problem naming the template file and line, found in the traceback when Jinja2 has none."""
     name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
-    tb = exc.__traceback__
-    while tb is not None and name is None:
-        frame = tb.tb_frame
-        if frame.f_globals.get("__jinja_template__") is not None or frame.f_code.co_filename.endswith(".html"):
-            name, line = frame.f_code.co_filename, tb.tb_lineno
-        tb = tb.tb_next
-    return Problem(str(name or "templates"), line, f"template error: {exc}",
+    if name is None:  # a runtime error: Jinja rewrote the traceback to template lines; the innermost one is it
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):
+                name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    return Problem(_relative(name, site_root) if name else "templates", line, f"template error: {exc}",
                    "check the template's syntax, and that every name it uses exists")
+
+
+def _relative(name: str, site_root: Path) -> str:
+    """A template's path as the site's people know it: themes/…, components/…."""
+    path = Path(name)
+    for root in (site_root, BUILTIN):
+        if path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return name
+
+
+LONG_PAGE = 6000  # characters of body HTML from which a page ends with a "Back to top" link, with or without contents
 
 
 def render_page(templates: Templates, lang: Language, ctx: dict, body: Rendered, min_headings: int) -> str:
     toc = [entry for entry in body.toc if entry[0] == 2]
-    return templates.render(template_for(ctx), ctx, lang, body=Markup(body.html),
-                            toc=toc if len(toc) >= min_headings else [])
+    toc = toc if len(toc) >= min_headings else []
+    return templates.render(template_for(ctx), ctx, lang, body=Markup(body.html), toc=toc,
+                            back_to_top=bool(toc) or len(body.html) >= LONG_PAGE)

@@ -540,7 +540,6 @@ class Watcher:
     def rebuild(self, changed: Iterable[str] = ()) -> bool:
         """An incremental build (unchanged pages are reused); prints one line with the time it took."""
         started = time.perf_counter()
-        render.forget_cached_files()
         try:
             self.config = config_mod.load(self.root)
             result = build_mod.build(self.root)

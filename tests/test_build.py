@@ -240,8 +240,6 @@ def test_a_template_error_is_a_build_error_and_changes_nothing(warm):
     assert staging_left(site) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: render.template_problem reports the absolute path of the template, "
-                                       "not one relative to the site root like every other problem")
 def test_a_template_syntax_error_names_the_template_relative_to_the_site(site):
     broken_component(site, "<p>{{ title.html </p>")
     (p,) = problems_of(site, use_cache=False)

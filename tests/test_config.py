@@ -49,8 +49,6 @@ def test_unknown_key_in_a_language_names_it_and_suggests_title(site):
     assert str(p).startswith(f"site.toml:{line_of(text, 'titel')}: ")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a language with a typo'd key is dropped, so default_language and every "
-                                       "fallback naming it are also reported as 'not one of the languages'")
 def test_a_typo_in_a_language_table_does_not_cascade_into_false_errors(site):
     text = mutate('title = "Winter Health"', 'titel = "Winter Health"')
     problems = load_problems(site, text)

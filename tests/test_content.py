@@ -85,15 +85,11 @@ def test_all_front_matter_problems_come_in_one_build_error(broken):
     assert {p.file for p in problems} == set(BROKEN) | {UNCLOSED, TWICE}, "each broken file, and nothing else"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: for an unclosed quote the line is where YAML gave up (the closing ---), "
-                                       "not the line of the quote; the 'while scanning a quoted scalar' context is dropped")
 def test_unclosed_quote_is_reported_on_its_own_line(broken):
     _, problems = broken
     find(problems, UNCLOSED, 3, "front matter:")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: front matter keys written twice are accepted (PyYAML keeps the last), and "
-                                       "content._field_line then reports the error at the first, valid occurrence")
 def test_a_key_written_twice_is_reported_at_the_second_one(broken):
     _, problems = broken
     find(problems, TWICE, 6, "next_review")
@@ -207,14 +203,10 @@ def test_two_pages_of_one_language_may_not_share_a_translation_key(misplaced):
 # The front matter cache is keyed by the file's bytes, but what the checks find depends on where the file is.
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: content.load caches front matter checks by the file's bytes only, so a page "
-                                       "copied into another language folder reuses the first copy's (clean) lang check")
 def test_a_page_copied_into_another_language_with_its_lang_is_caught(misplaced):
     find(misplaced[1], "content/ru/winter-health/cold-hands.md", 3, 'lang is "en"')
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: content.load caches problems by the file's bytes, so identical broken files "
-                                       "report the first file's problem twice and never name the second file")
 def test_identical_broken_files_are_each_named(misplaced):
     dates = [p.file for p in misplaced[1] if "next_review must be a date" in p.message]
     assert sorted(dates) == ["content/en/asthma-copy.md", "content/ru/asthma.md"]

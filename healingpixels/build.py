@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, components, config as config_mod, content, i18n, minify, render, reviewers, translation_status
+from . import assets, components, config as config_mod, content, i18n, minify, offline, render, reviewers, translation_status
 from jinja2 import TemplateError
 
 from .content import Page, Site
@@ -105,7 +105,9 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
                                   f"did you mean {close[0]}?" if close else "themes: " + ", ".join(known))])
     cache = Cache.load(root) if use_cache else Cache()
     print_ = fingerprint(config)
-    if cache.fingerprint != print_ or cache.output != str(config.output):
+    # The output folder as the site names it, so a site copied elsewhere keeps its cache
+    out_name = config.output.relative_to(root).as_posix() if config.output.is_relative_to(root) else str(config.output)
+    if cache.fingerprint != print_ or cache.output != out_name:
         cache.pages = {}
     site, problems = content.load(config, cache.meta)
     problems += reviewers.check(site)  # pages at the reviewers' addresses, reviewer photos that do not exist
@@ -136,6 +138,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
             problems += result.problems
         problems += check_links(site, results)
         write_special_pages(site, staging, urls, token_set, templates)
+        problems += offline.write(site, staging, urls, token_set, _version(print_, site, results, urls), templates)
         reviewers.write_pages(site, staging, urls, templates, published.pictures)
 
         errors = [p for p in problems if p.severity == "error" or strict]
@@ -152,12 +155,13 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         if use_cache:
             cache.save(root)  # front matter parsed so far stays valid: it is keyed by content
         raise
-    cache.fingerprint, cache.pages, cache.output = print_, results, str(config.output)
+    cache.fingerprint, cache.pages, cache.output = print_, results, out_name
     if use_cache:
         cache.save(root)
     write_source_map(root, site, results)
     return Result(config.output, Counter(p.lang for p in site.pages), len(jobs),
-                  sorted(p for p in problems if p.severity == "warning"), time.perf_counter() - started)
+                  sorted((p for p in problems if p.severity == "warning"), key=lambda p: (p.file, p.line or 0, p.message)),
+                  time.perf_counter() - started)
 
 
 # Render workers: forked after the site is loaded, so they share it instead of receiving it pickled.
@@ -220,6 +224,19 @@ def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Temp
             yield from chunk
             if progress:
                 progress(len(chunk))
+
+
+def _version(fingerprint: str, site: Site, results: dict[str, PageResult], urls: dict[str, str]) -> str:
+    """A hash of everything this build wrote, from what decided it (no file is read again): the service worker's
+    cache version, so a deploy that changes anything replaces the visitors' cached copies."""
+    h = hashlib.blake2b(fingerprint.encode(), digest_size=8)
+    for source, result in sorted(results.items()):
+        h.update(f"{source}\0{result.key}\0".encode())
+    for name, url in sorted(urls.items()):
+        h.update(f"{name}\0{url}\0".encode())
+    for rel in site.files:
+        h.update(rel.encode() + b"\0" + content.digest((site.config.root / content.CONTENT / rel).read_bytes()).encode())
+    return h.hexdigest()
 
 
 def write_source_map(root: Path, site: Site, results: dict[str, PageResult]) -> None:

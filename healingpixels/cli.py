@@ -221,14 +221,15 @@ def _catalog_line(root: Path, stats, what: str) -> None:
 
 @i18n_group.command("compile")
 @_root_option
-@click.option("--mo", is_flag=True, help="Also write messages.mo beside each catalog (the build does not need them).")
+@click.option("--mo", "mo_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write DIR/<code>/LC_MESSAGES/messages.mo for other tools (the build needs none).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a catalog leaves texts untranslated.")
-def i18n_compile(root: Path, mo: bool, strict: bool) -> None:
+def i18n_compile(root: Path, mo_dir: Path | None, strict: bool) -> None:
     """Compile every catalog as the build does, and say what each one still lacks."""
     from . import i18n
 
     config = _site_config(root)
-    found = i18n.compile_catalogs(config.root, config.theme, write=mo)
+    found = i18n.compile_catalogs(config.root, config.theme, output=mo_dir)
     gaps = 0
     for stats in found:
         _catalog_line(config.root, stats, "compiled")

@@ -37,6 +37,16 @@ class Banner:
 
 
 @dataclass(frozen=True)
+class Offline:
+    """[offline]: pages a person has read open again without the internet. kill_switch wins over enabled."""
+
+    enabled: bool = True
+    kill_switch: bool = False  # ship a sw.js that deletes the site's caches and unregisters itself
+    icon: Path | None = None  # the source of the app icons; None: the theme's static/icon.png
+    precache_budget_kb: int = 1024  # what a first visit may download in the background before the build warns
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     base_url: str
@@ -49,6 +59,7 @@ class Config:
     banner: Banner | None = None
     precompress: bool = True
     image_budget_kb: int = 300
+    offline: Offline = field(default_factory=Offline)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -71,6 +82,13 @@ TOP = {
     "banner": (dict, False, "a site-wide notice, like a cold-weather alert"),
     "precompress": (bool, False, "whether to write .gz and .br copies of text files for servers that send them"),
     "image_budget_kb": (int, False, "the largest an image may be, in KB, before the build warns"),
+    "offline": (dict, False, "offline reading: a table like [offline] with enabled = true"),
+}
+OFFLINE = {
+    "enabled": (bool, False, "true lets pages a person has read open again without the internet"),
+    "kill_switch": (bool, False, "true removes the offline worker and everything it saved from visitors' browsers"),
+    "icon": (str, False, 'a square PNG or JPEG of at least 512 × 512 pixels for the app icon, like "images/icon.png"'),
+    "precache_budget_kb": (int, False, "how many KB a first visit may download in the background, like 1024"),
 }
 THEME = {
     "name": (str, False, 'the theme folder name, like "harbin-ice"'),
@@ -224,9 +242,23 @@ def load(root: Path, output: Path | None = None) -> Config:
         if not tokens.is_file():
             check.error("tokens", "theme", f'tokens file "{theme["tokens"]}" does not exist', "give a path relative to site.toml")
 
+    offline = check.table(top.get("offline", {}), OFFLINE, "offline")
+    icon = None
+    if "icon" in offline:
+        icon = root / offline["icon"]
+        if not icon.is_file():
+            check.error("icon", "offline", f'offline icon "{offline["icon"]}" does not exist', "give a path relative to site.toml")
+        elif icon.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            check.error("icon", "offline", f'offline icon "{offline["icon"]}" is not a PNG or JPEG',
+                        "export it from your drawing program as a PNG of 512 × 512 pixels or more")
+    if offline.get("precache_budget_kb", 1) < 1:
+        check.error("precache_budget_kb", "offline", "precache_budget_kb must be a positive number of KB", "like 1024")
+
     if check.problems:
         raise BuildError(check.problems)
     return Config(root=root, base_url=base_url, languages=tuple(languages), default_language=default, output=out_path,
                   theme=theme.get("name", "harbin-ice"), tokens=tokens,
                   contents_min_headings=top.get("contents_min_headings", 4), banner=banner,
-                  precompress=top.get("precompress", True), image_budget_kb=top.get("image_budget_kb", 300), raw=data)
+                  precompress=top.get("precompress", True), image_budget_kb=top.get("image_budget_kb", 300),
+                  offline=Offline(offline.get("enabled", True), offline.get("kill_switch", False), icon,
+                                  offline.get("precache_budget_kb", 1024)), raw=data)

@@ -50,6 +50,7 @@ FIELDS = {
     "draft": ("bool", "true or false"),
     "order": ("int", "a whole number: 1 comes first"),
     "lang": ("text", "the language code of the folder the page is in"),
+    "offline": ("bool", "true keeps this page, and the files it links to, on visitors' devices for offline reading"),
 }
 
 
@@ -64,6 +65,7 @@ class Meta:
     tags: tuple[str, ...] = ()
     draft: bool = False
     order: int | None = None
+    offline: bool = False  # precached by the service worker, with the images and documents it links to
     lines: dict[str, int] = field(default_factory=dict)  # field -> line in the source, for later messages
 
 

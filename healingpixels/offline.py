@@ -5,7 +5,6 @@ import hashlib
 import io
 import json
 import os
-import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,69 +24,7 @@ WORKER = "sw.js"
 MANIFEST = "manifest.webmanifest"
 OFFLINE_PAGE = "offline.html"  # per language, beside 404.html: never the output of a content page
 ICON_SIZES = (192, 512)
-MASKABLE_SAFE = 0.8  # a maskable icon's content must fit the middle 80 % (the circle launchers cut out)
 SHORT_NAME_MAX = 12
-FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[A-Za-z0-9]+$")  # what assets.fingerprinted() makes
-
-# The offline page's texts in the site's languages, used only where the gettext catalog has no translation.
-# Translators: move these into locales/<lang>/LC_MESSAGES/messages.po; the catalog always wins.
-MESSAGES: dict[str, dict[str, str]] = {
-    "ru": {
-        "You are offline": "Нет подключения к интернету",
-        "This page is not saved on this device, so it cannot open without the internet.":
-            "Эта страница не сохранена на этом устройстве, поэтому без интернета она не откроется.",
-        "Pages you have opened before, and pages you saved, still open without the internet.":
-            "Страницы, которые вы уже открывали или сохранили, открываются и без интернета.",
-        "Try again": "Попробовать снова",
-        "Pages saved on this device": "Страницы, сохранённые на этом устройстве",
-        "Go to the home page": "Перейти на главную страницу",
-        "In an emergency, call %(number)s.": "В экстренной ситуации звоните %(number)s.",
-        "Save for offline": "Сохранить для чтения без интернета",
-        "Saving this page…": "Сохраняем страницу…",
-        "Saved. This page and its documents will open on this device without the internet.":
-            "Сохранено. Эта страница и её документы откроются на этом устройстве без интернета.",
-        "This page is saved on this device.": "Эта страница сохранена на этом устройстве.",
-        "Could not save this page. Check your internet connection and try again.":
-            "Не удалось сохранить страницу. Проверьте подключение к интернету и попробуйте снова.",
-    },
-    "zh-Hans": {
-        "You are offline": "没有网络连接",
-        "This page is not saved on this device, so it cannot open without the internet.":
-            "此页面没有保存在本设备上，没有网络时无法打开。",
-        "Pages you have opened before, and pages you saved, still open without the internet.":
-            "您以前打开过或保存过的页面，没有网络时仍然可以打开。",
-        "Try again": "重试",
-        "Pages saved on this device": "本设备上保存的页面",
-        "Go to the home page": "返回首页",
-        "In an emergency, call %(number)s.": "紧急情况请拨打 %(number)s。",
-        "Save for offline": "保存以便离线阅读",
-        "Saving this page…": "正在保存此页面……",
-        "Saved. This page and its documents will open on this device without the internet.":
-            "已保存。此页面及其文档在本设备上没有网络也能打开。",
-        "This page is saved on this device.": "此页面已保存在本设备上。",
-        "Could not save this page. Check your internet connection and try again.":
-            "无法保存此页面。请检查网络连接，然后重试。",
-    },
-    "ko": {
-        "You are offline": "인터넷에 연결되어 있지 않습니다",
-        "This page is not saved on this device, so it cannot open without the internet.":
-            "이 페이지는 이 기기에 저장되어 있지 않아 인터넷 없이는 열 수 없습니다.",
-        "Pages you have opened before, and pages you saved, still open without the internet.":
-            "전에 열었거나 저장한 페이지는 인터넷 없이도 열 수 있습니다.",
-        "Try again": "다시 시도",
-        "Pages saved on this device": "이 기기에 저장된 페이지",
-        "Go to the home page": "홈페이지로 가기",
-        "In an emergency, call %(number)s.": "응급 상황에서는 %(number)s번으로 전화하세요.",
-        "Save for offline": "오프라인용으로 저장",
-        "Saving this page…": "페이지를 저장하는 중…",
-        "Saved. This page and its documents will open on this device without the internet.":
-            "저장했습니다. 이 페이지와 문서는 이 기기에서 인터넷 없이 열 수 있습니다.",
-        "This page is saved on this device.": "이 페이지는 이 기기에 저장되어 있습니다.",
-        "Could not save this page. Check your internet connection and try again.":
-            "페이지를 저장하지 못했습니다. 인터넷 연결을 확인하고 다시 시도하세요.",
-    },
-}
-
 
 # ------------------------------------------------------------------------------------------------ settings
 
@@ -161,9 +98,10 @@ def _colour(token_set, mode: str, path: str, fallback: str | None = None) -> str
 
 # ------------------------------------------------------------------------------------------------ the build step
 
-def write(site, staging, assets: dict[str, str], token_set, version: str) -> list[Problem]:
+def write(site, staging, assets: dict[str, str], token_set, version: str, templates=None) -> list[Problem]:
     """Write sw.js, the manifests, icons and offline pages into STAGING, whose folder already holds every page and
-    asset of this build. VERSION is a hash of the build. Returns warnings and errors; writes nothing when off."""
+    asset of this build. VERSION is a hash of the build; TEMPLATES the build's render.Templates. Returns warnings
+    and errors; writes nothing when offline reading is off."""
     config = site.config
     opts = settings(config)
     if opts.mode == "off":
@@ -176,8 +114,8 @@ def write(site, staging, assets: dict[str, str], token_set, version: str) -> lis
     problems = _collisions(site)
     if problems:
         return problems
-    light = _colour(token_set, "light", "color.header.bg", "#ffffff")
-    page_bg = _colour(token_set, "light", "color.surface.page", "#ffffff")
+    light = _colour(token_set, "light", "color.header.bg", "#ffffff") if token_set else "#ffffff"
+    page_bg = _colour(token_set, "light", "color.surface.page", "#ffffff") if token_set else "#ffffff"
 
     source, where, found = _icon_source(config, opts)
     problems += found
@@ -193,7 +131,7 @@ def write(site, staging, assets: dict[str, str], token_set, version: str) -> lis
 
     for lang in config.languages:
         _write(config, staging, f"{lang.code}/{MANIFEST}", manifest(config, lang, icon_urls, light, page_bg))
-    write_offline_pages(site, staging, assets)
+    write_offline_pages(site, staging, assets, templates)
 
     entries = precache_entries(site, Path(staging.dir))
     problems += _budget(entries, opts.precache_budget_kb)
@@ -263,13 +201,12 @@ class _Refs(HTMLParser):
         elif tag == "link" and a.get("href"):
             if not set((a.get("rel") or "").lower().split()) & self.SKIP_RELS:
                 self.needs.append(a["href"])
-        elif tag in ("script", "img", "source", "video", "audio", "track", "embed", "iframe"):
+        elif tag in ("script", "img", "video", "audio", "track", "embed", "iframe"):
+            # An image's src only: of a <picture>'s many widths and formats, the fallback is the one every browser
+            # shows, and offline the worker answers for any of its variants with a kept one (sameImage in sw.js).
             for key in ("src", "poster"):
                 if a.get(key):
                     self.needs.append(a[key])
-            for candidate in (a.get("srcset") or "").split(","):
-                if candidate.strip():
-                    self.needs.append(candidate.split()[0])
         elif tag == "use":
             href = a.get("href") or a.get("xlink:href")
             if href and not href.startswith("#"):
@@ -393,6 +330,7 @@ const SAVED = PREFIX + "saved"; // "Save for offline": kept until the kill switc
 const REVISION = "x-hp-revision";
 const FINGERPRINTED = /\.[0-9a-f]{10}\.[A-Za-z0-9]+$/;
 const ASSET_URL = /(?:https?:\/\/[^"'()\s,<>]+)?\/[^"'()\s,<>]*\.[0-9a-f]{10}\.[A-Za-z0-9]+/g;
+const CSS_URL = /url\(\s*["']?([^"')\s]*\.[0-9a-f]{10}\.[A-Za-z0-9]+)/g;
 
 const absolute = (path) => new URL(path, self.location.origin).href;
 const pageKey = (url) => url.origin + url.pathname;
@@ -515,7 +453,9 @@ async function prune() {
   const scan = async (request, response) => {
     const type = (response && response.headers.get("content-type")) || "";
     if (!/text\/(html|css)/i.test(type)) return;
-    for (const found of (await response.text()).matchAll(ASSET_URL)) named.add(new URL(found[0], request.url).href);
+    const text = await response.text();
+    for (const found of text.matchAll(ASSET_URL)) named.add(new URL(found[0], request.url).href);
+    for (const found of text.matchAll(CSS_URL)) named.add(new URL(found[1], request.url).href); // url(relative)
   };
   for (const name of [SHELL, PAGES, SAVED]) {
     const cache = await caches.open(name);
@@ -605,7 +545,8 @@ async function networkThenCache(event, request) {
   try {
     response = await fetch(request);
   } catch (error) {
-    return (await caches.match(request, { ignoreVary: true })) || Response.error();
+    return (await caches.match(request, { ignoreVary: true })) ||
+      (request.destination === "image" && (await sameImage(request))) || Response.error();
   }
   if (response.status >= 500) return (await caches.match(request, { ignoreVary: true })) || response;
   if (cacheable(response)) {
@@ -613,6 +554,29 @@ async function networkThenCache(event, request) {
     event.waitUntil(refresh(request, copy));
   }
   return response;
+}
+
+// images/photo.640w.3f9c2b1a.webp and its siblings in other widths and formats (images.picture_html): offline, a
+// kept sibling beats a broken image. The same format first, else a JPEG or PNG, which every browser shows.
+const VARIANT = /^(.*)\.(\d+)w\.[0-9a-f]+\.([A-Za-z0-9]+)$/;
+
+async function sameImage(request) {
+  const wanted = new URL(request.url).pathname.match(VARIANT);
+  if (!wanted) return undefined;
+  let best;
+  for (const name of [ASSETS, SAVED, SHELL]) {
+    const cache = await caches.open(name);
+    for (const key of await cache.keys()) {
+      const found = new URL(key.url).pathname.match(VARIANT);
+      if (!found || found[1] !== wanted[1]) continue;
+      const score = found[3] === wanted[3] ? 2 : /^(jpe?g|png)$/i.test(found[3]) ? 1 : 0;
+      const distance = Math.abs(Number(found[2]) - Number(wanted[2]));
+      if (score && (!best || score > best.score || (score === best.score && distance < best.distance))) {
+        best = { cache, key, score, distance };
+      }
+    }
+  }
+  return best ? best.cache.match(best.key) : undefined;
 }
 
 async function refresh(request, response) {
@@ -740,23 +704,13 @@ def _icon_source(config, opts: Settings) -> tuple[bytes | None, str, list[Proble
 
 
 def _make_icons(config, source: bytes, background: str, where: str) -> tuple[dict[str, bytes], list[Problem]]:
-    """images.icons() (the shared image pipeline) when it is there; else this module's own small version."""
-    cache_dir = config.root / CACHE_DIR / "icons"
+    """The app icons through the shared image pipeline (images.icons: cached, metadata stripped, deterministic)."""
+    from . import images
+    from .errors import BuildError
     try:
-        from .images import icons as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        from .errors import BuildError
-        try:
-            return shared(source, cache_dir, background, name=where), []
-        except BuildError as exc:
-            return {}, list(exc.problems)
-    try:
-        return cached_icons(source, background, cache_dir), _icon_size_warnings(source, where)
-    except ValueError as exc:
-        return {}, [Problem(where, None, f"the app icon cannot be read: {exc}",
-                            "use a square PNG or JPEG of at least 512×512 pixels")]
+        return images.icons(source, config.root / CACHE_DIR / "icons", background, name=where), []
+    except BuildError as exc:
+        return {}, list(exc.problems)
 
 
 def _site_rel(config, path: Path) -> str:
@@ -764,97 +718,6 @@ def _site_rel(config, path: Path) -> str:
         return path.resolve().relative_to(config.root.resolve()).as_posix()
     except ValueError:
         return path.name
-
-
-def _icon_size_warnings(source: bytes, where: str) -> list[Problem]:
-    from PIL import Image
-    try:
-        with Image.open(io.BytesIO(source)) as im:
-            w, h = im.size
-    except Exception:  # noqa: BLE001 - reported by icons()
-        return []
-    found = []
-    if min(w, h) < max(ICON_SIZES):
-        found.append(Problem(where, None, f"the app icon is {w}×{h} pixels: the 512-pixel icons will look blurry",
-                             "use a square image of at least 512×512 pixels (1024×1024 is best)", "warning"))
-    if w != h:
-        found.append(Problem(where, None, f"the app icon is {w}×{h} pixels, not square: it is centred on a clear square",
-                             "use a square image", "warning"))
-    return found
-
-
-_ICONS: dict[str, dict[str, bytes]] = {}
-
-
-def cached_icons(source: bytes, background: str, cache_dir: Path | None) -> dict[str, bytes]:
-    """icons(), remembered in memory and in CACHE_DIR: Pillow's optimised PNGs take half a second, too long for
-    every one-page rebuild."""
-    from PIL import __version__ as pillow
-    key = hashlib.blake2b(b"\0".join([source, background.encode(), pillow.encode(), _ICON_CODE.encode()]),
-                          digest_size=12).hexdigest()
-    if key in _ICONS:
-        return _ICONS[key]
-    names = [f"icon-{size}.png" for size in ICON_SIZES] + ["icon-maskable-512.png"]
-    made = None
-    if cache_dir is not None:
-        try:
-            made = {name: (cache_dir / f"{key}.{name}").read_bytes() for name in names}
-        except OSError:
-            made = None
-    if made is None:
-        made = icons(source, background)
-        if cache_dir is not None:
-            try:
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                for name, data in made.items():
-                    tmp = cache_dir / f".{key}.{name}.{os.getpid()}"
-                    tmp.write_bytes(data)
-                    os.replace(tmp, cache_dir / f"{key}.{name}")
-            except OSError:
-                pass  # a read-only site folder: make them again next time
-    _ICONS[key] = made
-    return made
-
-
-_ICON_CODE = "1"  # bump when icons() draws differently
-
-
-def icons(source: bytes, background: str) -> dict[str, bytes]:
-    """icon-192.png and icon-512.png (purpose any) and icon-maskable-512.png (the image at 80 % on BACKGROUND,
-    so launchers' circles and squircles never cut it) from one source image. Same input, same bytes.
-    Raises ValueError when SOURCE is not an image Pillow can read."""
-    from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
-    try:
-        with Image.open(io.BytesIO(source)) as im:
-            im.load()
-            img = ImageOps.exif_transpose(im).convert("RGBA")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ValueError(str(exc) or "not an image") from None
-    side = max(img.size)
-    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    square.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
-    out = {}
-    for size in ICON_SIZES:
-        out[f"icon-{size}.png"] = _png(square.resize((size, size), Image.Resampling.LANCZOS))
-    try:
-        fill = ImageColor.getcolor(background, "RGBA")
-    except ValueError:
-        fill = (255, 255, 255, 255)
-    canvas = Image.new("RGBA", (512, 512), fill)
-    inner = round(512 * MASKABLE_SAFE)
-    small = square.resize((inner, inner), Image.Resampling.LANCZOS)
-    canvas.alpha_composite(small, ((512 - inner) // 2, (512 - inner) // 2))
-    out["icon-maskable-512.png"] = _png(canvas)
-    return out
-
-
-def _png(img) -> bytes:
-    from PIL import Image
-    clean = Image.new(img.mode, img.size)  # no info carried over: no ICC profile, EXIF, dpi or time chunks
-    clean.paste(img)
-    buf = io.BytesIO()
-    clean.save(buf, "PNG", optimize=True)
-    return buf.getvalue()
 
 
 def draw_default_icon(size: int = 1024) -> bytes:
@@ -902,64 +765,27 @@ def draw_default_icon(size: int = 1024) -> bytes:
 
 # ------------------------------------------------------------------------------------------------ offline pages
 
-def write_offline_pages(site, staging, assets: dict[str, str]) -> None:
-    """/<lang>/offline.html: what a person sees offline on a page this device never kept, in that page's language."""
-    from jinja2 import BytecodeCache
-
-    from . import i18n, render
-
-    class Shared(BytecodeCache):  # one compile for all languages: the template code is the same
-        def __init__(self):
-            self.store: dict[str, bytes] = {}
-
-        def load_bytecode(self, bucket):
-            if bucket.key in self.store:
-                bucket.bytecode_from_string(self.store[bucket.key])
-
-        def dump_bytecode(self, bucket):
-            self.store[bucket.key] = bucket.bytecode_to_string()
-
-    shared = Shared()
+def write_offline_pages(site, staging, assets: dict[str, str], templates=None) -> None:
+    """/<lang>/offline.html: what a person sees offline on a page this device never kept, in that page's language.
+    TEMPLATES is the build's render.Templates (a new one compiles the templates again)."""
+    from . import render
     config = site.config
     base = config.base_path
+    templates = templates or render.Templates(config.root, config.theme)
+    try:
+        from .minify import html as minify_html
+    except ImportError:
+        minify_html = None
     for lang in config.languages:
-        env = render.make_env(config.root, config.theme, lang)
-        env.bytecode_cache = shared
-        catalog = i18n.translations(render.locales_dir(config.root), lang.code, lang.fallback)
-        gettext, ngettext = _with_builtin(catalog, (lang.code, *lang.fallback))
-        env.install_gettext_callables(gettext, ngettext, newstyle=True)
         ctx = render.common_context(site, lang.code, assets)
         ctx.setdefault("offline", template_context(config))
         url = f"{base}{lang.code}/{OFFLINE_PAGE}"
         ctx["page"] = {"title": "", "description": "", "url": url, "canonical": config.base_url + url[len(base):],
                        "kind": "offline"}
-        html = env.get_template(OFFLINE_PAGE).render(ctx)
-        try:
-            from .minify import html as minify_html
-        except ImportError:
-            minify_html = None
+        html = templates.render(OFFLINE_PAGE, ctx, lang)
         _write(config, staging, f"{lang.code}/{OFFLINE_PAGE}", (minify_html(html) if minify_html else html).encode())
 
 
-def _with_builtin(catalog, codes: tuple[str, ...]):
-    """gettext from the catalog, falling back to MESSAGES in the language (or its fallbacks) when it has nothing."""
-
-    def gettext(message: str) -> str:
-        found = catalog.gettext(message)
-        if found != message:
-            return found
-        for code in codes:
-            if message in MESSAGES.get(code, {}):
-                return MESSAGES[code][message]
-        return message
-
-    def ngettext(singular: str, plural: str, n: int) -> str:
-        found = catalog.ngettext(singular, plural, n)
-        return found if found not in (singular, plural) else gettext(singular if n == 1 else plural)
-
-    return gettext, ngettext
-
-
 __all__ = ["Settings", "settings", "template_context", "write", "version_of", "precache_entries", "worker",
-           "kill_worker", "manifest", "short_name", "icons", "draw_default_icon", "MESSAGES"]
+           "kill_worker", "manifest", "short_name", "draw_default_icon"]
 

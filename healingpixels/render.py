@@ -12,7 +12,7 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSyst
                     TemplateError, TemplateRuntimeError, pass_context)
 from markupsafe import Markup
 
-from . import i18n, images, svg
+from . import i18n, images, offline, svg
 from .config import Language
 from .content import Page, Site
 from .errors import Problem
@@ -213,6 +213,7 @@ def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
         "emergency": list(lang.emergency),
         "banner": {"text": config.banner.text[code], "level": config.banner.level}
         if config.banner and code in config.banner.text else None,
+        "offline": offline.template_context(config),
     }
 
 
@@ -311,10 +312,13 @@ def template_for(ctx: dict) -> str:
 def template_problem(exc: TemplateError, site_root: Path) -> Problem:
     """A template error as a Problem naming the template file and line, found in the traceback when Jinja2 has none."""
     name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
-    if name is None:  # a runtime error: Jinja rewrote the traceback to template lines; the innermost one is it
+    if name is None:  # a runtime error: find the innermost frame of template code
         tb = exc.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):
+            template = tb.tb_frame.f_globals.get("__jinja_template__")
+            if template is not None:  # compiled code, as when a macro is called from Python
+                name, line = template.filename, template.get_corresponding_lineno(tb.tb_lineno)
+            elif tb.tb_frame.f_code.co_filename.endswith((".html", ".xml", ".txt")):  # rewritten by Jinja already
                 name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
     return Problem(_relative(name, site_root) if name else "templates", line, f"template error: {exc}",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from . import render
+from . import render, reviewers
 from .content import Site
 from .output import Staging
 from .styleguide import write_styleguide
@@ -42,6 +42,8 @@ def sitemap(site: Site) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     for page in site.pages:
+        if page.is_stand_in:  # another language's page shown until a translation exists: its canonical is that page
+            continue
         lines.append(f"<url><loc>{escape(absolute(page))}</loc>")
         if page.meta.reviewed:
             lines.append(f"<lastmod>{page.meta.reviewed.isoformat()}</lastmod>")
@@ -50,5 +52,6 @@ def sitemap(site: Site) -> str:
             for code, other in sorted(group.items()):
                 lines.append(f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} href={quoteattr(absolute(other))}/>')
         lines.append("</url>")
+    lines += reviewers.sitemap_lines(site)
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"

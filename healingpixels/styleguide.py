@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 
-from . import assets, components, render, tokens
+from . import assets, components, render, svg, tokens
 from .content import Site
 from .markdown import PageRenderer
 from .output import Staging
@@ -25,6 +25,7 @@ SAMPLES = {
 # Attributes that hold or point at ids: each component is shown once per mode, so its ids get a per-mode prefix.
 ID_ATTRS = re.compile(r'(?<![\w-])(id|for|headers|aria-labelledby|aria-describedby|aria-controls)="([^"]*)"')
 FRAGMENT = re.compile(r'(?<![\w-])href="#([^"]*)"')
+LABEL = re.compile(r'(?<![\w-])aria-label="([^"]*)"')
 
 # Layout of this page only (the site's pages never load it).
 PAGE_CSS = """\
@@ -49,6 +50,10 @@ border-block-start:var(--hp-border-width-subtle) solid var(--hp-color-border-sub
 list-style:none;padding:0;font-size:var(--hp-font-size-small)}
 .hp-sg-results li{margin:0}
 .hp-sg-fail{font-weight:var(--hp-font-weight-bold);text-decoration:underline wavy}
+.hp-sg-index{display:flex;flex-wrap:wrap;gap:0 var(--hp-space-4);list-style:none;padding:0}
+.hp-sg-index li{margin:0}
+.hp-sg-index a{display:inline-flex;align-items:center;min-block-size:var(--hp-target-min-size)}
+.hp-sg-kind{font-weight:var(--hp-font-weight-bold)}
 """
 
 
@@ -72,7 +77,7 @@ def write_styleguide(site: Site, staging: Staging, urls: dict[str, str], token_s
         "spaces": _scale(token_set, "space."),
         "line_heights": _scale(token_set, "font.line-height."),
         "languages": _languages(site, token_set),
-        "components": _components(site, templates, lang, list(token_set.modes)),
+        "components": _components(site, staging, templates, lang, list(token_set.modes)),
     }
     staging.write(f"{URL}index.html", templates.render("styleguide.html", ctx, lang).encode())
 
@@ -152,44 +157,60 @@ def _languages(site: Site, ts: tokens.TokenSet) -> list[dict]:
     return rows
 
 
-def _components(site: Site, templates: render.Templates, lang, modes: list[str]) -> list[dict]:
-    """Each component's example.md through the real Markdown pipeline, with the site's own component renderer."""
+def _components(site: Site, staging: Staging, templates: render.Templates, lang, modes: list[str]) -> list[dict]:
+    """Every component's example, as the pages get it: a Markdown component's example.md through the real Markdown
+    pipeline with the site's own component renderer, a layout component's example.toml through its macro. Files an
+    example shows (components/<name>/example-files/) are published at /styleguide/<name>/."""
     config = site.config
     specs = components.discover(config.root)
-    renderer = PageRenderer(components.renderer(specs, templates, lang), config.base_path, {})
+    pictures = {}
+    for name, spec in sorted(specs.items()):
+        pictures.update(_example_files(spec, staging, config.base_path))
+    renderer = PageRenderer(components.renderer(specs, templates, lang), config.base_path, pictures)
+    mode_names = {"light": "Light", "dark": "Dark", "high-contrast": "High contrast"}
     out = []
     for name, spec in sorted(specs.items()):
-        source = f"components/{name}/{spec.example}"
-        path = spec.folder / spec.example
-        description = _description(spec.folder / "component.toml")
-        if not path.is_file():
-            out.append({"name": name, "description": description, "source": source, "shown": [],
-                        "problems": [f"{source}: no example file"]})
-            continue
-        # An example is a fragment of a page: put it under a level-2 heading, as on a page, so the heading-order
-        # check judges its ### as a page would, then drop that heading. Line numbers still count from the file.
-        body = renderer.render(source, lang.code, "## -\n\n" + path.read_text(encoding="utf-8"), -1)
-        html = body.html.split("</h2>", 1)[-1].lstrip()
+        example = components.render_example(spec, templates, lang, renderer)
         shown = [{"mode": mode, "label_id": f"sg-{mode}-label-{name}",
-                  "html": _scope_ids(html, f"sg-{mode}-", f"sg-{mode}-label-{name}")} for mode in modes]
-        out.append({"name": name, "description": description, "source": source, "shown": shown,
-                    "problems": [str(p) for p in body.problems]})
+                  "html": _scope_ids(example.html, f"sg-{mode}-", f"sg-{mode}-label-{name}",
+                                     f"{spec.title} · {mode_names.get(mode, mode)}")}
+                 for mode in modes] if example.html else []
+        out.append({"name": name, "title": spec.title, "description": spec.description, "source": example.source, "shown": shown,
+                    "markdown": spec.markdown, "problems": example.problems})
     return out
 
 
-def _description(toml) -> str:
-    import tomllib
-    try:
-        return str(tomllib.loads(toml.read_text(encoding="utf-8")).get("description", ""))
-    except (OSError, tomllib.TOMLDecodeError):
-        return ""
+def _example_files(spec: components.Spec, staging: Staging, base: str) -> dict[str, dict]:
+    """Publish components/<name>/example-files/* at styleguide/<name>/; returns the SVGs' sizes for their <img>."""
+    folder = spec.folder / "example-files"
+    pictures = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        rel = f"{URL}{spec.name}/{path.name}"
+        data = path.read_bytes()
+        if path.suffix.lower() == ".svg":
+            result = svg.clean(data, f"components/{spec.name}/example-files/{path.name}")
+            if not result.ok:
+                continue
+            data = result.data
+            if result.size:
+                pictures[base + rel] = {"width": round(result.size[0]), "height": round(result.size[1])}
+        staging.write(rel, data)
+    return pictures
 
 
-def _scope_ids(html: str, prefix: str, label_id: str) -> str:
-    """Prefix every id (and every reference to one), and add the copy's mode label to each aria-labelledby, so the
-    three copies' regions have different names ("… care-card · Dark")."""
+def _scope_ids(html: str, prefix: str, label_id: str, suffix: str = "") -> str:
+    """Prefix every id the example defines (and every reference to one), add the copy's label to each
+    aria-labelledby, and SUFFIX (its component and mode) to each aria-label, so every copy's landmarks and regions
+    have their own names ("… Care card · Dark", "Breadcrumb · Breadcrumbs · Dark"). Links to ids outside the example
+    are left alone."""
+    own = set(re.findall(r'(?<![\w-])id="([^"]*)"', html))
+
     def attr(m: re.Match) -> str:
-        ids = [prefix + v for v in m[2].split()] + ([label_id] if m[1] == "aria-labelledby" else [])
+        ids = [prefix + v if v in own else v for v in m[2].split()] + ([label_id] if m[1] == "aria-labelledby" else [])
         return f'{m[1]}="{" ".join(ids)}"'
     html = ID_ATTRS.sub(attr, html)
-    return FRAGMENT.sub(lambda m: f'href="#{prefix}{m[1]}"', html)
+    if suffix:
+        html = LABEL.sub(lambda m: f'aria-label="{m[1]} · {suffix}"', html)
+    return FRAGMENT.sub(lambda m: f'href="#{prefix}{m[1]}"' if m[1] in own else m[0], html)

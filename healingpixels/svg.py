@@ -11,7 +11,7 @@ import functools
 import html
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
@@ -84,8 +84,7 @@ _SCOUR_LOCK = threading.Lock()  # scour keeps its state in module globals
 
 @dataclass(frozen=True)
 class CleanResult:
-    """The cleaned SVG (b"" when refused), what was wrong, and its size before and after.
-    Unpacks like the tuple it replaces: `data, problems = clean(...)`."""
+    """The cleaned SVG (b"" when refused), what was wrong, and its size before and after."""
 
     data: bytes
     problems: list[Problem] = field(default_factory=list)
@@ -100,9 +99,6 @@ class CleanResult:
     @property
     def saved(self) -> int:
         return self.before - self.after if self.data else 0
-
-    def __iter__(self) -> Iterator:
-        return iter((self.data, self.problems))
 
 
 class _Refused(Exception):
@@ -603,3 +599,16 @@ def inline_use(name: str, label: str | None = None) -> str:
         return (f'<svg class="hp-icon" role="img" focusable="false"><title>{html.escape(label, quote=True)}</title>'
                 f'<use href="{href}"/></svg>')
     return f'<svg class="hp-icon" aria-hidden="true" focusable="false"><use href="{href}"/></svg>'
+
+
+def inline_symbol(sprite_bytes: bytes, name: str, css_class: str = "hp-icon") -> str | None:
+    """One symbol of a sprite as a standalone, decorative inline <svg> (hidden from screen readers, never focused),
+    for a page that draws a few small icons where it uses them instead of carrying a sprite. None if there is no
+    such symbol. The symbol must have no ids: the same icon may appear twice on a page."""
+    symbol = _symbols(sprite_bytes).get(name)
+    if symbol is None:
+        return None
+    head, _, rest = symbol.partition(">")
+    attrs = re.sub(r'^<symbol\s+id="[^"]*"', "", head)
+    return (f'<svg class="{html.escape(css_class, quote=True)}" aria-hidden="true" focusable="false" '
+            f'width="24" height="24"{attrs}>' + rest.removesuffix("</symbol>") + "</svg>")

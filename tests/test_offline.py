@@ -1,8 +1,6 @@
 """Offline: the service worker, manifests, icons and offline pages that a build writes (fast; no browser)."""
 from __future__ import annotations
 
-import contextlib
-import inspect
 import io
 import json
 import re
@@ -23,69 +21,12 @@ THEME = ROOT / "themes" / "harbin-ice"
 LANGUAGES = {code: lang["title"] for code, lang in tomllib.loads((FIXTURE / "site.toml").read_text("utf-8"))["languages"].items()}
 LEAFLET = "leaflets/cold-air.pdf"
 PHOTO = "images/scarf.png"
+OFFLINE_RU = "Нет подключения к интернету"  # "You are offline" in locales/ru
 # The smallest PDF readers open: one empty page.
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
-# ---- PRE-INTEGRATION SHIM: delete from here to "END OF SHIM" once build.py calls offline.write, config.py reads
-# [offline], content.py knows `offline:`, render.common_context gives templates `offline`, and base.html and page.html
-# have their lines. Each part switches itself off as soon as the real thing is there.
-
-@contextlib.contextmanager
-def integrated():
-    with pytest.MonkeyPatch.context() as mp:
-        if "offline" not in content.FIELDS:
-            mp.setitem(content.FIELDS, "offline", ("bool", "true or false"))
-        if "offline" not in config_mod.TOP:
-            mp.setitem(config_mod.TOP, "offline", (dict, False, "offline reading"))
-        if "offline" not in inspect.getsource(render.common_context):
-            common = render.common_context
-
-            def common_context(site, code, assets):
-                return {**common(site, code, assets), "offline": offline.template_context(site.config)}
-            mp.setattr(render, "common_context", common_context)
-        if "offline" not in inspect.getsource(build_mod.build):
-            special = build_mod.write_special_pages
-
-            def write_special_pages(site, staging, assets, token_set=None, *rest):
-                special(site, staging, assets, token_set, *rest)
-                found = offline.write(site, staging, assets, token_set, offline.version_of(staging.dir), *rest)
-                if [p for p in found if p.severity == "error"]:
-                    raise BuildError(found)
-            mp.setattr(build_mod, "write_special_pages", write_special_pages)
-        yield
-
-
-def theme_shim(root: Path) -> None:
-    """The site's own copy of the theme with the integration lines, until the real templates have them."""
-    base = (THEME / "templates" / "base.html").read_text(encoding="utf-8")
-    if "offline.js" in base:
-        return
-    shutil.copytree(THEME, root / "themes" / "harbin-ice")
-    anchor = "<script src=\"{{ assets['mode.js'] }}\" defer></script>\n"
-    assert anchor in base, "base.html changed: update the shim"
-    (root / "themes/harbin-ice/templates/base.html").write_text(base.replace(anchor, anchor + BASE_LINES), encoding="utf-8")
-    page_html = (THEME / "templates" / "page.html").read_text(encoding="utf-8")
-    lede = "{% if page.description %}<p class=\"hp-lede\">{{ page.description }}</p>{% endif %}\n"
-    assert lede in page_html, "page.html changed: update the shim"
-    (root / "themes/harbin-ice/templates/page.html").write_text(page_html.replace(lede, lede + PAGE_LINES), encoding="utf-8")
-
-
-# The lines for base.html (after the mode.js script) and page.html (after the lede), as given in the report.
-BASE_LINES = """\
-{% if offline.mode != "off" %}<script src="{{ assets['offline.js'] }}" defer data-offline="{{ offline.mode }}"></script>
-{% endif %}
-{% if offline.mode == "on" %}<link rel="manifest" href="{{ base }}{{ lang }}/manifest.webmanifest">
-{% endif %}
-{% if offline.theme_color %}<meta name="theme-color" content="{{ offline.theme_color }}" media="(prefers-color-scheme: light)">
-{% endif %}
-{% if offline.theme_color_dark %}<meta name="theme-color" content="{{ offline.theme_color_dark }}" media="(prefers-color-scheme: dark)">
-{% endif %}
-"""
-PAGE_LINES = '{% include "partials/save_offline.html" %}\n'
-
-# ---- END OF SHIM (after integration: `with integrated():` lines go, and make_site stops calling theme_shim)
 
 
 def make_site(dest: Path, mode: str = "on", budget_kb: int | None = None) -> Path:
@@ -106,13 +47,11 @@ def make_site(dest: Path, mode: str = "on", budget_kb: int | None = None) -> Pat
         table += f"\nprecache_budget_kb = {budget_kb}"
     with (root / "site.toml").open("a", encoding="utf-8") as f:
         f.write(f"\n[offline]\n{table}\n")
-    theme_shim(root)
     return root
 
 
 def build_site(root: Path):
-    with integrated():
-        return build(root, use_cache=False)
+    return build(root, use_cache=False)
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +203,7 @@ def test_a_theme_without_an_icon_gets_the_default_one():
 def test_the_offline_page_speaks_the_language_of_its_folder(out):
     ru = Doc((out / "ru" / "offline.html").read_text(encoding="utf-8"))
     assert ru.one("html").get("lang") == "ru"
-    assert ru.one("h1").text == offline.MESSAGES["ru"]["You are offline"]
+    assert ru.one("h1").text == OFFLINE_RU
     assert ru.one("meta", name="robots").get("content") == "noindex"
     assert [a.get("href") for a in ru.all("a") if (a.get("href") or "").startswith("tel:")][:2] == ["tel:103", "tel:112"]
     saved = [e for e in ru.elements if "data-hp-saved-pages" in e.attrs]
@@ -287,6 +226,16 @@ def test_pages_load_the_script_and_their_manifest(out):
     status = page.one("p", role="status")
     assert status.get("aria-live") == "polite"
     assert page.one("button", type="button").text == "Save for offline"
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs node to parse JavaScript")
+def test_the_scripts_parse(out, tmp_path):
+    import subprocess
+    kill = tmp_path / "kill.js"
+    kill.write_text(offline.kill_worker("/"), encoding="utf-8")
+    for script in (out / "sw.js", kill, THEME / "static" / "offline.js"):
+        found = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
+        assert found.returncode == 0, f"{script.name}: {found.stderr}"
 
 
 def test_the_script_has_no_settings_baked_in():
@@ -327,10 +276,9 @@ def test_over_budget_is_a_warning(tmp_path):
             (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
             (self.dir / rel).write_bytes(data)
 
-    with integrated():
-        out = build(root, use_cache=False).output
-        config = config_mod.load(root)
-        site, _ = content.load(config)
+    out = build(root, use_cache=False).output
+    config = config_mod.load(root)
+    site, _ = content.load(config)
     token_set, _ = build_mod.assets.load_tokens(config)
     published = {re.sub(r"\.[0-9a-f]{10}(\.[^.]+)$", r"\1", p.name): f"/assets/{p.name}" for p in (out / "assets").iterdir()}
     found = offline.write(site, Staging(out), published, token_set, "v1")

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, edit
-from healingpixels import offline
-from test_offline import LEAFLET, THEME, build_site, make_site, settings_of
+from test_offline import LEAFLET, OFFLINE_RU, THEME, build_site, make_site, settings_of
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 pytestmark = [pytest.mark.browser,
@@ -278,7 +277,7 @@ def test_a_visited_page_opens_offline_and_a_new_deploy_replaces_it(tmp_path, bro
     until(browser, "const i = document.querySelector('main img'); return i.complete && i.naturalWidth > 0;",
           "the article's image, offline")
     browser.get(server.url(NEVER))
-    assert_rendered(browser, server.url(NEVER), offline.MESSAGES["ru"]["You are offline"])
+    assert_rendered(browser, server.url(NEVER), OFFLINE_RU)
     assert browser.find_element("tag name", "html").get_attribute("lang") == "ru"
     until(browser, "return !document.querySelector('[data-hp-saved-pages]').hidden;", "the list of saved pages")
     listed = [a.get_attribute("href") for a in browser.find_elements("css selector", "[data-hp-saved-pages] a")]
@@ -343,7 +342,6 @@ def test_a_visited_page_opens_offline_and_a_new_deploy_replaces_it(tmp_path, bro
     assert_rendered(browser, server.url(ARTICLE), "Frostbite")
     assert "caused by severe cold" in browser.page_source
     print("\ntransfer sizes (bytes):", json.dumps(sizes))
-    (tmp_path.parent / "offline-transfer.json").write_text(json.dumps(sizes))
 
 
 def test_the_kill_switch_removes_the_worker_and_its_caches(tmp_path, browser, servers):

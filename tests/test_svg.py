@@ -123,7 +123,7 @@ def test_doctype_and_entities_are_refused(data):
     (problem,) = result.problems
     assert problem == Problem("content/images/evil.svg", None, svg.REFUSED_DTD)
     assert "DOCTYPE" in str(problem) and "content/images/evil.svg" in str(problem)
-    _, problems = result  # unpacks like a (data, problems) tuple
+    problems = result.problems
     assert problems == [problem]
 
 

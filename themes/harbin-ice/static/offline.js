@@ -172,20 +172,22 @@
     }).catch(function () {});
   }
 
-  // Register once the page has loaded: the page's own requests go first on a slow network.
+  // Register once the page has loaded: the page's own requests go first on a slow network. Offline this may fail
+  // (it may check sw.js for an update); the worker already installed carries on regardless.
   new Promise(function (resolve) {
     if (document.readyState === "complete") resolve();
     else window.addEventListener("load", function () { resolve(); });
   }).then(function () {
     return sw.register(base + "sw.js", { scope: base, updateViaCache: "none" });
-  }).then(function () {
-    return sw.ready;
-  }).then(function (registration) {
+  }).catch(function () { /* no worker (private window, storage blocked): pages work online as before */ });
+
+  // Once a worker is in charge of this site (at once if one already was):
+  sw.ready.then(function (registration) {
     if (!cameThroughWorker && registration.active) {
       // This page came from the network before the worker was in charge: keep it, as the worker would have.
       registration.active.postMessage({ type: "remember", page: here(), assets: images() });
     }
     saveButton();
     savedList();
-  }).catch(function () { /* no worker (private window, storage blocked): pages work online as before */ });
+  }).catch(function () {});
 })();

@@ -123,9 +123,10 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         published = assets.publish(site, staging, token_set, root / CACHE_DIR)
         problems += published.problems
         urls = published.urls
+        shared = render.shared_context(config, urls, token_set)
         jobs, results = [], {}
         for page in site.pages:
-            ctx = render.page_context(site, page, urls, published.pictures)
+            ctx = render.page_context(site, page, shared, published.pictures)
             key = render.context_key(ctx)
             old = cache.pages.get(page.source)
             if old is not None and old.key == key and _reuse(staging, page.output, config.precompress):
@@ -137,9 +138,9 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         for result in results.values():
             problems += result.problems
         problems += check_links(site, results)
-        write_special_pages(site, staging, urls, token_set, templates)
-        problems += offline.write(site, staging, urls, token_set, _version(print_, site, results, urls), templates)
-        reviewers.write_pages(site, staging, urls, templates, published.pictures)
+        write_special_pages(site, staging, shared, token_set, templates)
+        reviewers.write_pages(site, staging, shared, templates, published.pictures)
+        problems += offline.write(site, staging, shared, token_set, _version(print_, site, results, urls), templates)
 
         errors = [p for p in problems if p.severity == "error" or strict]
         kept = ((p.source, p.digest) for p in site.pages if not p.is_stand_in)  # stand-ins share their original's

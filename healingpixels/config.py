@@ -45,6 +45,12 @@ class Offline:
     icon: Path | None = None  # the source of the app icons; None: the theme's static/icon.png
     precache_budget_kb: int = 1024  # what a first visit may download in the background before the build warns
 
+    @property
+    def mode(self) -> str:
+        """"on": worker, manifests, offline pages. "kill": a worker that deletes the caches and unregisters itself.
+        "off": nothing (a worker already in a visitor's browser stays: that is what the kill switch is for)."""
+        return "kill" if self.kill_switch else "on" if self.enabled else "off"
+
 
 @dataclass(frozen=True)
 class Config:

@@ -10,7 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import Problem
+from . import assets, images, minify, render
+from .config import Offline
+from .errors import BuildError, Problem
 
 # What the worker does, in numbers. Cache names are "hp|<base path>|<kind>": a second site on the same origin under
 # another base path has its own caches, and the kill switch deletes only ours.
@@ -26,84 +28,18 @@ OFFLINE_PAGE = "offline.html"  # per language, beside 404.html: never the output
 ICON_SIZES = (192, 512)
 SHORT_NAME_MAX = 12
 
-# ------------------------------------------------------------------------------------------------ settings
-
-@dataclass(frozen=True)
-class Settings:
-    """[offline] in site.toml. kill_switch wins over enabled."""
-
-    enabled: bool = True
-    kill_switch: bool = False
-    icon: Path | None = None  # the source image for the app icons; None: the theme's static/icon.png
-    precache_budget_kb: int = DEFAULT_BUDGET_KB
-
-    @property
-    def mode(self) -> str:
-        """"on": worker, manifests, offline pages. "kill": a worker that deletes our caches and unregisters itself.
-        "off": nothing at all (a worker already installed in a visitor's browser stays: that is the kill switch's job)."""
-        return "kill" if self.kill_switch else "on" if self.enabled else "off"
-
-
-def settings(config) -> Settings:
-    """The [offline] settings: config.offline once config.py has it, else the raw table, else the defaults."""
-    found = getattr(config, "offline", None)
-    raw = found if found is not None else (getattr(config, "raw", None) or {}).get("offline") or {}
-    get = (lambda key, default: getattr(raw, key, default)) if not isinstance(raw, dict) else raw.get
-    icon = get("icon", None)
-    if icon is not None and not isinstance(icon, Path):
-        icon = config.root / str(icon)
-    return Settings(bool(get("enabled", True)), bool(get("kill_switch", False)), icon,
-                    int(get("precache_budget_kb", DEFAULT_BUDGET_KB)))
-
-
-_COLOURS: dict[tuple, tuple[str | None, str | None]] = {}
-
-
-def theme_colours(config) -> tuple[str | None, str | None]:
-    """(light, dark) header background from the design tokens, for <meta name="theme-color">; read again only
-    when a tokens file changes, as the preview server keeps running."""
-    from . import render, tokens  # lazily: render may import this module
-    from .errors import BuildError
-    theme = render.theme_dirs(config.root, config.theme)
-    if not theme:
-        return None, None
-    files = [theme[0] / tokens.TOKENS_FILE, *([config.tokens] if config.tokens else [])]
-    stamp = []
-    for f in files:
-        try:
-            st = os.stat(f)
-            stamp.append((str(f), st.st_mtime_ns, st.st_size))
-        except OSError:
-            stamp.append((str(f), None, None))
-    key = tuple(stamp)
-    if key not in _COLOURS:
-        try:
-            token_set = tokens.load(theme[0], config.tokens, config.root)
-        except BuildError:
-            _COLOURS[key] = (None, None)  # the build reports it
-        else:
-            _COLOURS[key] = (_colour(token_set, "light", "color.header.bg"), _colour(token_set, "dark", "color.header.bg"))
-    return _COLOURS[key]
-
-
-def template_context(config) -> dict:
-    """What base.html needs: {"mode", "theme_color", "theme_color_dark"}. Goes into render.common_context."""
-    light, dark = theme_colours(config)
-    return {"mode": settings(config).mode, "theme_color": light, "theme_color_dark": dark}
-
-
 def _colour(token_set, mode: str, path: str, fallback: str | None = None) -> str | None:
     return (token_set.modes.get(mode) or {}).get(path) or fallback
 
 
 # ------------------------------------------------------------------------------------------------ the build step
 
-def write(site, staging, assets: dict[str, str], token_set, version: str, templates=None) -> list[Problem]:
+def write(site, staging, shared: dict, token_set, version: str, templates: render.Templates) -> list[Problem]:
     """Write sw.js, the manifests, icons and offline pages into STAGING, whose folder already holds every page and
-    asset of this build. VERSION is a hash of the build; TEMPLATES the build's render.Templates. Returns warnings
-    and errors; writes nothing when offline reading is off."""
+    asset of this build. VERSION is a hash of the build. Returns warnings and errors; writes nothing when offline
+    reading is off."""
     config = site.config
-    opts = settings(config)
+    opts = config.offline
     if opts.mode == "off":
         return []
     base = config.base_path
@@ -114,8 +50,8 @@ def write(site, staging, assets: dict[str, str], token_set, version: str, templa
     problems = _collisions(site)
     if problems:
         return problems
-    light = _colour(token_set, "light", "color.header.bg", "#ffffff") if token_set else "#ffffff"
-    page_bg = _colour(token_set, "light", "color.surface.page", "#ffffff") if token_set else "#ffffff"
+    light = _colour(token_set, "light", "color.header.bg", "#ffffff")
+    page_bg = _colour(token_set, "light", "color.surface.page", "#ffffff")
 
     source, where, found = _icon_source(config, opts)
     problems += found
@@ -123,15 +59,14 @@ def write(site, staging, assets: dict[str, str], token_set, version: str, templa
     if source is not None:
         made, found = _make_icons(config, source, light, where)
         problems += found
-        from .assets import fingerprinted
         for name, data in sorted(made.items()):
-            published = fingerprinted(name, data)
+            published = assets.fingerprinted(name, data)
             staging.write(f"assets/{published}", data)
             icon_urls[name] = f"{base}assets/{published}"
 
     for lang in config.languages:
         _write(config, staging, f"{lang.code}/{MANIFEST}", manifest(config, lang, icon_urls, light, page_bg))
-    write_offline_pages(site, staging, assets, templates)
+    write_offline_pages(site, staging, shared, templates)
 
     entries = precache_entries(site, Path(staging.dir))
     problems += _budget(entries, opts.precache_budget_kb)
@@ -140,25 +75,8 @@ def write(site, staging, assets: dict[str, str], token_set, version: str, templa
 
 
 def _write(config, staging, rel: str, data: bytes) -> None:
-    """A file, with its .gz and .br siblings when the site precompresses (assets.write, when it is there)."""
-    from . import assets
-    if hasattr(assets, "write") and hasattr(config, "precompress"):
-        assets.write(staging, rel, data, config.precompress)
-    else:
-        staging.write(rel, data)
-
-
-def version_of(folder: Path) -> str:
-    """A hash of every file under FOLDER, path and bytes: what build.py may pass as `version`."""
-    h = hashlib.blake2b(digest_size=8)
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            h.update(os.path.relpath(path, folder).replace(os.sep, "/").encode() + b"\0")
-            with open(path, "rb") as f:
-                h.update(hashlib.blake2b(f.read(), digest_size=16).digest())
-    return h.hexdigest()
+    """A file, with its .gz and .br siblings when the site precompresses."""
+    assets.write(staging, rel, data, config.precompress)
 
 
 def _collisions(site) -> list[Problem]:
@@ -263,7 +181,7 @@ def precache_entries(site, out: Path) -> list[tuple[str, str, int]]:
         add_page(f"{base}{lang.code}/", f"{lang.code}/index.html", False)
         add_page(f"{base}{lang.code}/{OFFLINE_PAGE}", f"{lang.code}/{OFFLINE_PAGE}", False)
     for page in site.pages:
-        if getattr(page.meta, "offline", False):
+        if page.meta.offline:
             add_page(page.url(base), page.output, True)
     entries = []
     for url, rel in sorted(shell.items()):
@@ -672,7 +590,7 @@ def manifest(config, lang, icon_urls: dict[str, str], theme_color: str, backgrou
     data = {
         "id": start,
         "name": lang.title,
-        "short_name": getattr(lang, "short_name", "") or short_name(lang.title),
+        "short_name": short_name(lang.title),
         "start_url": start,
         "scope": base,
         "display": "standalone",
@@ -687,8 +605,7 @@ def manifest(config, lang, icon_urls: dict[str, str], theme_color: str, backgrou
 
 # ------------------------------------------------------------------------------------------------ icons
 
-def _icon_source(config, opts: Settings) -> tuple[bytes | None, str, list[Problem]]:
-    from . import render
+def _icon_source(config, opts: Offline) -> tuple[bytes | None, str, list[Problem]]:
     if opts.icon is not None:
         where = _site_rel(config, opts.icon)
         try:
@@ -705,8 +622,6 @@ def _icon_source(config, opts: Settings) -> tuple[bytes | None, str, list[Proble
 
 def _make_icons(config, source: bytes, background: str, where: str) -> tuple[dict[str, bytes], list[Problem]]:
     """The app icons through the shared image pipeline (images.icons: cached, metadata stripped, deterministic)."""
-    from . import images
-    from .errors import BuildError
     try:
         return images.icons(source, config.root / CACHE_DIR / "icons", background, name=where), []
     except BuildError as exc:
@@ -765,27 +680,14 @@ def draw_default_icon(size: int = 1024) -> bytes:
 
 # ------------------------------------------------------------------------------------------------ offline pages
 
-def write_offline_pages(site, staging, assets: dict[str, str], templates=None) -> None:
-    """/<lang>/offline.html: what a person sees offline on a page this device never kept, in that page's language.
-    TEMPLATES is the build's render.Templates (a new one compiles the templates again)."""
-    from . import render
+def write_offline_pages(site, staging, shared: dict, templates: render.Templates) -> None:
+    """/<lang>/offline.html: what a person sees offline on a page this device never kept, in that page's language."""
     config = site.config
     base = config.base_path
-    templates = templates or render.Templates(config.root, config.theme)
-    try:
-        from .minify import html as minify_html
-    except ImportError:
-        minify_html = None
     for lang in config.languages:
-        ctx = render.common_context(site, lang.code, assets)
-        ctx.setdefault("offline", template_context(config))
+        ctx = render.common_context(site, lang.code, shared)
         url = f"{base}{lang.code}/{OFFLINE_PAGE}"
         ctx["page"] = {"title": "", "description": "", "url": url, "canonical": config.base_url + url[len(base):],
                        "kind": "offline"}
         html = templates.render(OFFLINE_PAGE, ctx, lang)
-        _write(config, staging, f"{lang.code}/{OFFLINE_PAGE}", (minify_html(html) if minify_html else html).encode())
-
-
-__all__ = ["Settings", "settings", "template_context", "write", "version_of", "precache_entries", "worker",
-           "kill_worker", "manifest", "short_name", "draw_default_icon"]
-
+        _write(config, staging, f"{lang.code}/{OFFLINE_PAGE}", minify.html(html).encode())

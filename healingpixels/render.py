@@ -12,8 +12,8 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSyst
                     TemplateError, TemplateRuntimeError, pass_context)
 from markupsafe import Markup
 
-from . import i18n, images, offline, svg
-from .config import Language
+from . import i18n, images, svg, tokens
+from .config import Config, Language
 from .content import Page, Site
 from .errors import Problem
 from .markdown import Rendered
@@ -190,8 +190,17 @@ def _link(page: Page, base: str) -> dict:
             "lang": page.original.lang if page.original else None}
 
 
-def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
-    """What every page of a language sees: the site, its languages, the header and footer."""
+def shared_context(config: Config, assets: dict[str, str], token_set: tokens.TokenSet) -> dict:
+    """What every page of one build shares: its asset URLs, Content-Security-Policy, offline mode and theme colours."""
+    def header(mode: str) -> str | None:
+        return token_set.modes.get(mode, {}).get("color.header.bg")
+
+    return {"assets": assets, "csp": content_security_policy(config.root, config.theme),
+            "offline": {"mode": config.offline.mode, "theme_color": header("light"), "theme_color_dark": header("dark")}}
+
+
+def common_context(site: Site, code: str, shared: dict) -> dict:
+    """What every page of a language sees: the build's shared context, the site, its languages, header and footer."""
     config = site.config
     base = config.base_path
     lang = config.language(code)
@@ -200,8 +209,7 @@ def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
         "lang": code,
         "dir": lang.dir,
         "base": base,
-        "assets": assets,
-        "csp": content_security_policy(config.root, config.theme),
+        **shared,
         "site": {"title": lang.title, "base_url": config.base_url, "default_language": config.default_language,
                  "home": f"{base}{code}/", "reviewers": f"{base}{code}/reviewers/" if site.reviewers else None},
         "nav": [dict(_link(p, base), current=False) for p in (home.children if home else [])],
@@ -213,16 +221,15 @@ def common_context(site: Site, code: str, assets: dict[str, str]) -> dict:
         "emergency": list(lang.emergency),
         "banner": {"text": config.banner.text[code], "level": config.banner.level}
         if config.banner and code in config.banner.text else None,
-        "offline": offline.template_context(config),
     }
 
 
-def page_context(site: Site, page: Page, assets: dict[str, str], pictures: dict[str, dict] | None = None) -> dict:
+def page_context(site: Site, page: Page, shared: dict, pictures: dict[str, dict] | None = None) -> dict:
     """Everything a page's template sees except its body: plain data, so its hash says when to render again.
     `pictures` (URL of a content image -> what its <img> needs) gives the reviewer's photo."""
     config = site.config
     base = config.base_path
-    ctx = common_context(site, page.lang, assets)
+    ctx = common_context(site, page.lang, shared)
     lang = config.language(page.lang)
     ancestors = _ancestors(page)
     siblings = page.parent.children if page.parent else []

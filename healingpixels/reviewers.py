@@ -97,7 +97,7 @@ def overdue(site: Site, today: dt.date) -> list[Problem]:
     return problems
 
 
-def write_pages(site: Site, staging: Staging, urls: dict[str, str], templates: render.Templates,
+def write_pages(site: Site, staging: Staging, shared: dict, templates: render.Templates,
                 pictures: dict[str, dict]) -> None:
     """/<lang>/reviewers/ and /<lang>/reviewers/<id>/ for every language of the site."""
     if not site.reviewers:
@@ -108,12 +108,12 @@ def write_pages(site: Site, staging: Staging, urls: dict[str, str], templates: r
     for lang in config.languages:
         code = lang.code
         people = [render.reviewer_context(site, r, lang, pictures) for _, r in sorted(site.reviewers.items())]
-        ctx = _context(site, code, urls, index_url(base, code), {c: index_url(base, c) for c in _codes(site)})
+        ctx = _context(site, code, shared, index_url(base, code), {c: index_url(base, c) for c in _codes(site)})
         ctx["reviewers"] = people
         _write(site, staging, templates, lang, "reviewers.html", ctx)
         for rid, reviewer in sorted(site.reviewers.items()):
             person = render.reviewer_context(site, reviewer, lang, pictures, size="8rem")
-            ctx = _context(site, code, urls, person["url"], {c: profile_url(base, c, rid) for c in _codes(site)})
+            ctx = _context(site, code, shared, person["url"], {c: profile_url(base, c, rid) for c in _codes(site)})
             ctx["page"].update(title=person["name"], description=person["credentials"])
             ctx["reviewer"] = person
             ctx["reviewed"] = [{"title": p.meta.title, "url": p.url(base), "description": p.meta.description,
@@ -126,11 +126,11 @@ def _codes(site: Site) -> list[str]:
     return [lang.code for lang in site.config.languages]
 
 
-def _context(site: Site, code: str, urls: dict[str, str], url: str, group: dict[str, str]) -> dict:
+def _context(site: Site, code: str, shared: dict, url: str, group: dict[str, str]) -> dict:
     config = site.config
     base = config.base_path
     absolute = lambda u: config.base_url + u[len(base):]  # noqa: E731
-    ctx = render.common_context(site, code, urls)
+    ctx = render.common_context(site, code, shared)
     home = site.home(code)
     ctx["page"] = {"title": "", "description": "", "url": url, "canonical": absolute(url), "kind": "reviewer",
                    "fallback": None}

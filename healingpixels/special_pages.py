@@ -10,23 +10,23 @@ from .styleguide import write_styleguide
 from .tokens import TokenSet
 
 
-def write_special_pages(site: Site, staging: Staging, assets: dict[str, str], token_set: TokenSet,
+def write_special_pages(site: Site, staging: Staging, shared: dict, token_set: TokenSet,
                         templates: render.Templates) -> None:
     config = site.config
     default = config.default_language
     for lang in config.languages:
-        ctx = render.common_context(site, lang.code, assets)
+        ctx = render.common_context(site, lang.code, shared)
         ctx["page"] = {"title": "", "description": "", "url": f"{config.base_path}{lang.code}/404.html",
                        "canonical": config.base_url, "kind": "404"}
         html = templates.render("404.html", ctx, lang).encode()
         staging.write(f"{lang.code}/404.html", html)
         if lang.code == default:
             staging.write("404.html", html)  # what most hosts serve for an unknown address
-            root = render.common_context(site, default, assets)
+            root = render.common_context(site, default, shared)
             root["alternates"] = [{"hreflang": t["code"], "href": config.base_url + t["home"][len(config.base_path):]}
                                   for t in root["translations"]]
             staging.write("index.html", templates.render("root.html", root, lang).encode())
-    write_styleguide(site, staging, assets, token_set, templates)  # /styleguide/: noindex, linked from nowhere
+    write_styleguide(site, staging, shared, token_set, templates)  # /styleguide/: noindex, linked from nowhere
     staging.write("sitemap.xml", sitemap(site).encode())
     staging.write("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n".encode())
 

@@ -57,14 +57,14 @@ list-style:none;padding:0;font-size:var(--hp-font-size-small)}
 """
 
 
-def write_styleguide(site: Site, staging: Staging, urls: dict[str, str], token_set: tokens.TokenSet,
+def write_styleguide(site: Site, staging: Staging, shared: dict, token_set: tokens.TokenSet,
                      templates: render.Templates) -> None:
     config = site.config
     lang = config.language(config.default_language)
     css = stylesheet(token_set).encode()
     name = assets.fingerprinted("styleguide.css", css)
     staging.write(f"assets/{name}", css)
-    ctx = render.common_context(site, lang.code, urls)
+    ctx = render.common_context(site, lang.code, shared)
     ctx["page"] = {"title": "", "description": "", "url": f"{config.base_path}{URL}",
                    "canonical": config.base_url + URL, "kind": "styleguide"}
     ctx["styleguide_css"] = f"{config.base_path}assets/{name}"

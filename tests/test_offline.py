@@ -266,23 +266,8 @@ def test_switched_off_nothing_is_written(tmp_path):
 
 
 def test_over_budget_is_a_warning(tmp_path):
-    root = make_site(tmp_path / "site", budget_kb=1)
-
-    class Staging:
-        def __init__(self, folder):
-            self.dir = folder
-
-        def write(self, rel, data):
-            (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            (self.dir / rel).write_bytes(data)
-
-    out = build(root, use_cache=False).output
-    config = config_mod.load(root)
-    site, _ = content.load(config)
-    token_set, _ = build_mod.assets.load_tokens(config)
-    published = {re.sub(r"\.[0-9a-f]{10}(\.[^.]+)$", r"\1", p.name): f"/assets/{p.name}" for p in (out / "assets").iterdir()}
-    found = offline.write(site, Staging(out), published, token_set, "v1")
-    warning = next(p for p in found if "precache_budget_kb" in p.message)
+    result = build_site(make_site(tmp_path / "site", budget_kb=1))
+    warning = next(p for p in result.warnings if "precache_budget_kb" in p.message)
     assert warning.severity == "warning" and warning.file == "site.toml" and "KB" in warning.hint
 
 
@@ -294,12 +279,13 @@ def test_a_content_file_in_the_workers_place_is_an_error(tmp_path):
     assert any(p.file == "content/sw.js" for p in info.value.problems)
 
 
-def test_settings_read_the_config_or_its_table(tmp_path):
-    class Plain:
-        root = tmp_path
-        raw = {"offline": {"kill_switch": True, "icon": "art/icon.png", "precache_budget_kb": 300}}
-    opts = offline.settings(Plain)
-    assert opts.mode == "kill" and opts.icon == tmp_path / "art/icon.png" and opts.precache_budget_kb == 300
-    Plain.raw = {}
-    assert offline.settings(Plain) == offline.Settings()
-    assert offline.Settings(enabled=False).mode == "off"
+def test_offline_settings_come_from_site_toml(tmp_path):
+    root = make_site(tmp_path / "site")
+    (root / "art").mkdir()
+    Image.new("RGB", (512, 512), "#7aa6c2").save(root / "art" / "icon.png")
+    toml = (root / "site.toml").read_text(encoding="utf-8").replace("[offline]\nenabled = true", "[offline]\nenabled = true\n"
+            'kill_switch = true\nicon = "art/icon.png"\nprecache_budget_kb = 300')
+    (root / "site.toml").write_text(toml, encoding="utf-8")
+    opts = config_mod.load(root).offline
+    assert opts.mode == "kill" and opts.icon == root / "art/icon.png" and opts.precache_budget_kb == 300
+    assert config_mod.Offline().mode == "on" and config_mod.Offline(enabled=False).mode == "off"

@@ -128,6 +128,22 @@ def _register_audit() -> None:
 _register_audit()
 
 
+@main.command()
+@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".", help="The site's folder (with site.toml).")
+@click.option("--format", "fmt", type=click.Choice(["nginx", "headers"]), default="nginx", show_default=True,
+              help="nginx: a snippet for a server block; headers: the _headers file the build also writes.")
+def deploy(root: Path, fmt: str) -> None:
+    """Print the headers a host should send: long caching for assets, the Content-Security-Policy, security."""
+    from . import config, deploy as deploy_mod
+
+    try:
+        site_config = config.load(root.resolve())
+    except BuildError as exc:
+        _report(exc.problems)
+        sys.exit(1)
+    click.echo(deploy_mod.nginx_snippet(site_config) if fmt == "nginx" else deploy_mod.netlify_headers(site_config), nl=False)
+
+
 @main.group()
 def tokens() -> None:
     """Design tokens: check contrast, export CSS or JSON."""

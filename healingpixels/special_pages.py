@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from . import render, reviewers
+from . import deploy, render, reviewers
 from .content import Site
 from .output import Staging
 from .styleguide import write_styleguide
@@ -28,6 +28,7 @@ def write_special_pages(site: Site, staging: Staging, shared: dict, token_set: T
             staging.write("index.html", templates.render("root.html", root, lang).encode())
     write_styleguide(site, staging, shared, token_set, templates)  # /styleguide/: noindex, linked from nowhere
     staging.write("sitemap.xml", sitemap(site).encode())
+    staging.write("_headers", deploy.netlify_headers(config).encode())
     staging.write("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n".encode())
 
 

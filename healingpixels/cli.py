@@ -11,12 +11,16 @@ from .errors import BuildError, Problem
 AUDITS = ("none", "static", "browser", "full")
 
 
-def _report(problems: list[Problem]) -> None:
+UNCHANGED = "nothing was written; the previous site is unchanged."
+
+
+def _report(problems: list[Problem], outcome: str = "") -> None:
+    """Each problem on its own lines, then the count of errors and, for a build, what that means for the site."""
     errors = sum(p.severity == "error" for p in problems)
     for problem in problems:
         click.secho(str(problem), fg="red" if problem.severity == "error" else "yellow", err=True)
     if errors:
-        click.secho(f"\n{errors} error{'s' if errors != 1 else ''}: nothing was written; the previous site is unchanged.",
+        click.secho(f"\n{errors} error{'s' if errors != 1 else ''}" + (f": {outcome}" if outcome else "."),
                     fg="red", bold=True, err=True)
 
 
@@ -58,7 +62,7 @@ def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, st
         with _progress() as progress:
             result = run_build(root, output=output, use_cache=not no_cache, strict=strict, progress=progress)
     except BuildError as exc:
-        _report(exc.problems)
+        _report(exc.problems, UNCHANGED)
         sys.exit(1)
     _report(result.warnings)
     per_lang = ", ".join(f"{lang} {n}" for lang, n in result.pages.items())
@@ -134,13 +138,9 @@ _register_audit()
               help="nginx: a snippet for a server block; headers: the _headers file the build also writes.")
 def deploy(root: Path, fmt: str) -> None:
     """Print the headers a host should send: long caching for assets, the Content-Security-Policy, security."""
-    from . import config, deploy as deploy_mod
+    from . import deploy as deploy_mod
 
-    try:
-        site_config = config.load(root.resolve())
-    except BuildError as exc:
-        _report(exc.problems)
-        sys.exit(1)
+    site_config = _site_config(root)
     click.echo(deploy_mod.nginx_snippet(site_config) if fmt == "nginx" else deploy_mod.netlify_headers(site_config), nl=False)
 
 
@@ -150,10 +150,10 @@ def tokens() -> None:
 
 
 def _tokens(root: Path):
-    from . import assets, config
+    from . import assets
 
     try:
-        return assets.load_tokens(config.load(root.resolve()))
+        return assets.load_tokens(_site_config(root))
     except BuildError as exc:
         _report(exc.problems)
         sys.exit(1)

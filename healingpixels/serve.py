@@ -545,7 +545,7 @@ class Watcher:
             result = build_mod.build(self.root)
         except BuildError as exc:
             self.state.publish(str(p) for p in exc.problems)
-            _report(exc.problems)
+            _report(exc.problems, "the last good version is still served.")
             self.echo(f"{_clock()} {_what(changed, self.root)}build failed in {time.perf_counter() - started:.2f} s "
                       f"(the browser shows the errors too)", fg="red")
             return False

@@ -91,13 +91,15 @@ def _guarded(kind: str, call, pages: list[str], every_page: bool = True) -> list
 
 
 def run(folder: Path, level: str = "static", site_root: Path | None = None, budgets: dict | None = None,
-        jobs: int | None = None, *, today: dt.date | None = None, lighthouse_all: bool = False) -> AuditReport:
+        jobs: int | None = None, *, today: dt.date | None = None, lighthouse_all: bool = False,
+        say=lambda message: None) -> AuditReport:
     """Audit every .html page under FOLDER.
 
     site_root: the site's source folder, for its base_url (site.toml) and the build's sourcemap; None for any other
     folder of HTML. budgets: as load_budgets returns them (default: the site's or the shipped budgets.toml).
     jobs: processes for the static audit (default: one for small sites, all cores for large ones). today: the date
-    review dates are checked against. lighthouse_all: Lighthouse on every page instead of its sample.
+    review dates are checked against. lighthouse_all: Lighthouse on every page instead of its sample. say: told
+    what the slow audits are doing, for a person waiting at a terminal.
     Raises AuditError when the audit cannot run; findings are never exceptions.
     """
     from . import static
@@ -128,6 +130,8 @@ def run(folder: Path, level: str = "static", site_root: Path | None = None, budg
     timings["static"] = time.perf_counter() - started
 
     if level in ("browser", "full"):
+        say(f"Auditing {len(pages)} pages with axe in Chromium: phone and desktop, light, dark and high contrast, "
+            "forced colours (unchanged pages that passed before are skipped)…")
         started = time.perf_counter()
         cache_dir = site_root / CACHE_DIR / "audit" if site_root is not None else None
 
@@ -138,6 +142,8 @@ def run(folder: Path, level: str = "static", site_root: Path | None = None, budg
         kinds["browser"] = _guarded("browser", browser_run, pages)
         timings["browser"] = time.perf_counter() - started
     if level == "full":
+        say("Lighthouse on a sample of each page type in each language, the median of several runs "
+            "(about a minute a page)…")
         started = time.perf_counter()
         report_dir = site_root / CACHE_DIR / "audit" / "lighthouse" if site_root is not None else None
 

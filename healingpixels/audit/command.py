@@ -60,7 +60,7 @@ def audit(path: Path, level: str, fmt: str, report_file: Path | None, site_root:
     try:
         budgets = load_budgets(site_root, budgets_file)
         report = run(path, level, site_root, budgets, jobs, today=today.date() if today else None,
-                     lighthouse_all=lighthouse_all)
+                     lighthouse_all=lighthouse_all, say=lambda message: click.echo(message, err=True))
         output = render(report, fmt, report_file.resolve().parent if report_file else None)
         if report_file is not None:
             report_file.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,7 @@ def gate(output: Path, site_root: Path, level: str, *, today: dt.date | None = N
         return 0
     site_root = Path(site_root).resolve()
     try:
-        report = run(Path(output), level, site_root, today=today)
+        report = run(Path(output), level, site_root, today=today, say=lambda message: click.echo(message, err=True))
         folder = site_root / CACHE_DIR / "audit"
         folder.mkdir(parents=True, exist_ok=True)
         (site_root / CACHE_DIR / ".gitignore").write_text("*\n")

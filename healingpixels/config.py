@@ -89,6 +89,7 @@ TOP = {
     "precompress": (bool, False, "whether to write .gz and .br copies of text files for servers that send them"),
     "image_budget_kb": (int, False, "the largest an image may be, in KB, before the build warns"),
     "offline": (dict, False, "offline reading: a table like [offline] with enabled = true"),
+    "budgets": (dict, False, "audit budgets that replace those of audits/budgets.toml, like weight_kb = 120"),
 }
 OFFLINE = {
     "enabled": (bool, False, "true lets pages a person has read open again without the internet"),

@@ -379,7 +379,7 @@ def test_browser_and_lighthouse_levels_merge_and_fail_safely(folder, monkeypatch
     monkeypatch.setattr(lighthouse, "run", fake_lighthouse)
     report = run(folder, "full", budgets=load_budgets(), today=TODAY)
     assert calls["browser"][0] == sorted(EXPECTED) and calls["browser"][1] is None
-    assert calls["lighthouse"][1]["performance"] == 0.9 and calls["lighthouse"][2]["full"] is False
+    assert calls["lighthouse"][1]["performance"] == 0.95 and calls["lighthouse"][2]["full"] is False
     pages = by_path(report)
     assert {f.rule for f in pages["clean.html"].findings} == {"color-contrast"}
     assert pages["clean.html"].metrics == {"performance": 0.99}
@@ -466,3 +466,13 @@ def test_rules_are_small_registered_functions():
     ids = [r.id for r in static.RULES]
     assert len(ids) == len(set(ids)) >= 30
     assert all(r.help and r.impact in ("minor", "moderate", "serious", "critical") for r in static.RULES)
+
+
+def test_a_site_overrides_budgets_in_site_toml(tmp_path):
+    (tmp_path / "site.toml").write_text('[budgets]\nweight_kb = 90\n[budgets.lighthouse]\nperformance = 0.99\n')
+    budgets = load_budgets(tmp_path)
+    assert budgets["weight_kb"] == 90 and budgets["requests"] == 15
+    assert budgets["lighthouse"]["performance"] == 0.99 and budgets["lighthouse"]["accessibility"] == 1.0
+    (tmp_path / "site.toml").write_text('[budgets]\nweight_kbs = 90\n')
+    with pytest.raises(AuditError, match="did you mean weight_kb"):
+        load_budgets(tmp_path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import time
 import tomllib
 from pathlib import Path
@@ -18,8 +19,8 @@ DEFAULT_BUDGETS = {
     "weight_kb": 150,
     "requests": 15,
     "image_kb": 300,
-    "lighthouse": {"performance": 0.9, "accessibility": 1.0, "best_practices": 0.9, "seo": 0.9, "lcp_ms": 2500,
-                   "cls": 0.1, "tbt_ms": 200},
+    "lighthouse": {"performance": 0.95, "accessibility": 1.0, "best_practices": 0.9, "seo": 0.9, "lcp_ms": 2500,
+                   "cls": 0.1, "tbt_ms": 200, "total_bytes_kb": 200},
 }
 NUMBERS = {"weight_kb": "kilobytes", "requests": "requests", "image_kb": "kilobytes"}
 
@@ -46,11 +47,20 @@ def _read_toml(path: Path) -> dict:
 
 
 def load_budgets(site_root: Path | None = None, path: Path | None = None) -> dict:
-    """Budgets from PATH, or the site's audits/budgets.toml, or the shipped one; missing keys take the defaults."""
+    """Budgets from PATH, or the site's audits/budgets.toml, or the shipped one; then the [budgets] table of the
+    site's site.toml on top, key by key; missing keys take the defaults."""
     path = path or _data_file("budgets.toml", site_root)
     data = _read_toml(path) if path is not None else {}
-    budgets = {**DEFAULT_BUDGETS, **data}
-    budgets["lighthouse"] = {**DEFAULT_BUDGETS["lighthouse"], **(data.get("lighthouse") or {})}
+    site_toml = site_root / "site.toml" if site_root is not None else None
+    ours = _read_toml(site_toml).get("budgets", {}) if site_toml is not None and site_toml.is_file() else {}
+    for key in ours:
+        if key not in DEFAULT_BUDGETS:
+            close = difflib.get_close_matches(key, DEFAULT_BUDGETS, n=1)
+            raise AuditError(f'site.toml: [budgets] has no "{key}"' + (f"; did you mean {close[0]}?" if close else
+                             f"; known: {', '.join(DEFAULT_BUDGETS)}"))
+    budgets = {**DEFAULT_BUDGETS, **data, **ours}
+    budgets["lighthouse"] = {**DEFAULT_BUDGETS["lighthouse"], **(data.get("lighthouse") or {}),
+                             **(ours.get("lighthouse") or {})}
     for key, unit in NUMBERS.items():
         value = budgets.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

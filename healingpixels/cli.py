@@ -67,7 +67,8 @@ def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, st
     _report(result.warnings)
     per_lang = ", ".join(f"{lang} {n}" for lang, n in result.pages.items())
     warned = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings else ""
-    click.echo(f"Built {sum(result.pages.values())} pages ({per_lang}; {result.rendered} rendered){warned} "
+    saved = f", images {result.bytes_saved / 1024:.1f} KB smaller" if result.bytes_saved else ""
+    click.echo(f"Built {sum(result.pages.values())} pages ({per_lang}; {result.rendered} rendered){warned}{saved} "
                f"in {result.seconds:.2f} s -> {result.output}")
     if audit != "none":
         from .audit.command import gate

@@ -454,7 +454,7 @@ def test_cli_build_of_a_broken_config_names_site_toml(site):
     assert "did you mean title?" in result.stderr
 
 
-SUMMARY = re.compile(r"Built 7 pages \(en 4, ru 3; 7 rendered\), 1 warning in \d+\.\d\d s -> .*out")  # ru lacks asthma
+SUMMARY = re.compile(r"Built 7 pages \(en 4, ru 3; 7 rendered\), 1 warning, images \d+\.\d KB smaller in \d+\.\d\d s -> .*out")  # ru lacks asthma
 
 
 def test_cli_build_of_a_good_site_prints_one_line_summary(site, tmp_path):

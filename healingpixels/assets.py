@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import images, minify, svg, tokens
+from . import images, minify, svg, tokens, webfont
 from .config import Config
 from .content import CONTENT, Site
 from .errors import Problem
@@ -24,6 +24,7 @@ class Published:
     pictures: dict[str, dict] = field(default_factory=dict)  # URL of a content image -> what its <img> needs
     problems: list[Problem] = field(default_factory=list)
     bytes_saved: int = 0
+    fonts: list[tuple[str, int, int]] = field(default_factory=list)  # web font: (file as named, bytes, WOFF2 bytes)
 
 
 def fingerprinted(name: str, data: bytes) -> str:
@@ -32,8 +33,8 @@ def fingerprinted(name: str, data: bytes) -> str:
     return f"{stem}.{hashlib.blake2b(data, digest_size=5).hexdigest()}{dot}{ext}"
 
 
-def stylesheet(config: Config, token_set: tokens.TokenSet) -> bytes:
-    parts = [tokens.to_css(token_set)]
+def stylesheet(config: Config, token_set: tokens.TokenSet, font_faces: list[str] | tuple = ()) -> bytes:
+    parts = [*font_faces, tokens.to_css(token_set)]
     theme_css = next((d / "static" / "theme.css" for d in theme_dirs(config.root, config.theme)
                       if (d / "static" / "theme.css").is_file()), None)
     if theme_css:
@@ -66,7 +67,7 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir:
     """Write the theme's assets under assets/ with fingerprinted names and the site's files, optimised."""
     config = site.config
     out = Published()
-    css = stylesheet(config, token_set)
+    css = stylesheet(config, token_set, _webfont(site, staging, token_set, cache_dir, out))
     name = fingerprinted("theme.css", css)
     write(staging, f"assets/{name}", css, config.precompress)
     out.urls["theme.css"] = f"{config.base_path}assets/{name}"
@@ -86,6 +87,22 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir:
     for rel in site.files:
         _content_file(site, staging, rel, cache_dir, out)
     return out
+
+
+def _webfont(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir: Path, out: Published) -> list[str]:
+    """The site's web font, when its tokens name one: each face subset and written under assets/; its @font-face rules."""
+    if token_set.webfont is None:
+        return []
+    made, problems = webfont.subsets(site, token_set.webfont, cache_dir)
+    out.problems += problems
+    rules = []
+    for sub in made:
+        name = fingerprinted(sub.name, sub.data)
+        write(staging, f"assets/{name}", sub.data, site.config.precompress)  # WOFF2 is compressed: no siblings
+        out.urls[f"fonts/{sub.name}"] = f"{site.config.base_path}assets/{name}"
+        out.fonts.append((sub.face.name, sub.before, len(sub.data)))
+        rules.append(webfont.font_face(token_set.webfont, sub, name))
+    return rules
 
 
 def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: Published) -> None:

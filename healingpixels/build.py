@@ -38,6 +38,7 @@ class Result:
     warnings: list[Problem]
     seconds: float
     bytes_saved: int = 0  # by optimising the site's SVGs and images
+    fonts: list[tuple[str, int, int]] = field(default_factory=list)  # web font: (file as named, bytes, WOFF2 bytes)
 
 
 @dataclass
@@ -163,7 +164,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     write_source_map(root, site, results)
     return Result(config.output, Counter(p.lang for p in site.pages), len(jobs),
                   sorted((p for p in problems if p.severity == "warning"), key=lambda p: (p.file, p.line or 0, p.message)),
-                  time.perf_counter() - started, published.bytes_saved)
+                  time.perf_counter() - started, published.bytes_saved, published.fonts)
 
 
 # Render workers: forked after the site is loaded, so they share it instead of receiving it pickled.

@@ -68,6 +68,10 @@ def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, st
     per_lang = ", ".join(f"{lang} {n}" for lang, n in result.pages.items())
     warned = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings else ""
     saved = f", images {result.bytes_saved / 1024:.1f} KB smaller" if result.bytes_saved else ""
+    if result.fonts:  # the web font's weight on the site, against the files it was cut from (each counted once)
+        faces, source = len(result.fonts), {name: size for name, size, _ in result.fonts}
+        saved += (f", web font {faces} file{'s' if faces != 1 else ''} {sum(f[2] for f in result.fonts) / 1024:.1f} KB "
+                  f"WOFF2 (from {sum(source.values()) / 1024:.1f} KB)")
     click.echo(f"Built {sum(result.pages.values())} pages ({per_lang}; {result.rendered} rendered){warned}{saved} "
                f"in {result.seconds:.2f} s -> {result.output}")
     if audit != "none":

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global, parse_locale
 from babel.dates import format_date
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
@@ -162,6 +163,23 @@ def long_date(value: str | dt.date, code: str) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value)
     return format_date(value, format="long", locale=babel_locale(code))
+
+
+def script(code: str) -> str | None:
+    """The ISO 15924 script language CODE is written in, from CLDR (its likely subtags when the code names none):
+    'en' -> 'Latn', 'ru' -> 'Cyrl', 'zh-Hans' -> 'Hans', 'ko' -> 'Kore', 'sr-Latn' -> 'Latn'; None if CLDR does not
+    know the language."""
+    try:
+        locale = babel_locale(code)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    if locale.script:
+        return locale.script
+    likely = get_global("likely_subtags")
+    for key in (f"{locale.language}_{locale.territory}", locale.language):
+        if key in likely:
+            return parse_locale(likely[key])[2]
+    return None
 
 
 def language_name(code: str, in_code: str, default: str = "") -> str:

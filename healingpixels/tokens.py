@@ -38,6 +38,15 @@ GENERIC_FONTS = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "syst
                  "ui-serif", "ui-monospace", "ui-rounded", "math", "emoji", "fangsong", "-apple-system"}
 COLOR_HINT = "write a colour as #rgb, #rrggbb, #rrggbbaa, rgb(r g b) or rgba(r, g, b, a)"
 
+# A site's own web font (opt-in): a fontFamily token whose $extensions name its files, one per weight and style.
+WEBFONT = "font.webfont"
+WEBFONT_STACKS = ("font.family.latin", "font.family.cyrillic")  # the stacks it goes first in
+FACE_KEY = re.compile(r"([1-9]00)(italic)?")  # "400", "700", "400italic"
+FONT_MAGIC = (b"\x00\x01\x00\x00", b"true", b"OTTO", b"wOFF", b"wOF2")  # TrueType, OpenType (CFF), WOFF, WOFF2
+WEBFONT_EXAMPLE = ('"webfont": {"$type": "fontFamily", "$value": "Source Sans 3", "$extensions": {"org.healingpixels": '
+                   '{"files": {"400": "fonts/SourceSans3-Regular.otf", "700": "fonts/SourceSans3-Bold.otf"}}}} '
+                   'inside "font"')
+
 Source = tuple[str, int | None]  # (file relative to the site root, line)
 
 
@@ -53,6 +62,28 @@ class Pair:
     line: int | None
 
 
+@dataclass(frozen=True)
+class FontFace:
+    """One file of a web font: the weight and style it is for, and where the tokens name it (for messages)."""
+
+    weight: int  # 100 ... 900
+    style: str  # normal | italic
+    path: Path  # the font file (TrueType, OpenType, WOFF or WOFF2)
+    name: str  # the path as the tokens give it, relative to the site root
+    file: str  # the tokens file ...
+    line: int | None  # ... and the line that names it
+
+
+@dataclass(frozen=True)
+class WebFont:
+    family: str  # "Source Sans 3"
+    faces: tuple[FontFace, ...]
+
+    @property
+    def css_name(self) -> str:
+        return _font_name(self.family)
+
+
 @dataclass
 class TokenSet:
     """Resolved tokens. Paths are dotted; mode tokens drop their "mode.<name>." prefix."""
@@ -63,6 +94,7 @@ class TokenSet:
     sources: dict[str, Source]  # full dotted path (with "mode.<name>.") -> where it was defined
     types: dict[str, str]  # full dotted path -> $type (inherited from groups)
     files: list[str]  # the tokens files read, theme first
+    webfont: WebFont | None = None  # a self-hosted font the site names in font.webfont; None: system fonts only
 
 
 # ---------------------------------------------------------------- loading
@@ -76,6 +108,8 @@ def load(theme_dir: Path, override: Path | None = None, root: Path | None = None
     tree, sources, pairs = _combine(documents, problems)
     raw, types = _flatten(tree, sources, problems)
     values = _resolve(raw, sources, problems)
+    webfont = _webfont(tree, types, sources, {name: lines for name, _, lines in documents},
+                       root or (override.parent if override else theme_dir), problems)
     _check_colours(values, raw, types, sources, problems)
     modes, shared = _split(values, tree.get("mode"), sources, problems)
     if DEFAULT_MODE not in modes:
@@ -85,7 +119,9 @@ def load(theme_dir: Path, override: Path | None = None, root: Path | None = None
         _check_pairs(pairs, modes, types, problems)
     if problems:
         raise BuildError(problems)
-    return TokenSet(modes, shared, pairs, sources, types, [d[0] for d in documents])
+    if webfont:
+        _put_first(webfont, shared)
+    return TokenSet(modes, shared, pairs, sources, types, [d[0] for d in documents], webfont)
 
 
 def _combine(documents: list[tuple[str, dict, dict]], problems: list[Problem]):
@@ -268,6 +304,8 @@ def _css_value(value: object, type_: str | None) -> str:
         return f"cubic-bezier({', '.join(_number(v) for v in value)})"
     if isinstance(value, list):  # fontFamily
         return ", ".join(_font_name(str(v)) for v in value)
+    if type_ == "fontFamily" and isinstance(value, str) and "," not in value and not value.startswith(("'", '"')):
+        return _font_name(value)  # DTCG: a string is one family, quoted when CSS needs it ("Source Sans 3")
     if isinstance(value, bool):
         return str(value).lower()
     return _number(value) if isinstance(value, (int, float)) else str(value)
@@ -281,6 +319,92 @@ def _font_name(name: str) -> str:
     if name in GENERIC_FONTS or ALIAS.fullmatch(name) or re.fullmatch(r"[A-Za-z-]+", name):
         return name
     return json.dumps(name, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- web font
+
+def _webfont(tree: dict, types: dict[str, str], sources: dict[str, Source], lines: dict[str, dict[tuple, int]],
+             root: Path, problems: list[Problem]) -> WebFont | None:
+    """font.webfont, checked: one family name, and files (from the site root) that exist and are fonts."""
+    group = tree.get("font")
+    node = group.get("webfont") if isinstance(group, dict) else None
+    if not isinstance(node, dict) or "$value" not in node:
+        return None  # none (the default); a group there without $value is reported by _flatten
+    file, line = sources[WEBFONT]
+    where = lambda *keys: lines.get(file, {}).get(("font", "webfont", *keys), line)  # noqa: E731
+    count = len(problems)
+    if types.get(WEBFONT) not in ("", "fontFamily"):
+        problems.append(Problem(file, where("$type"), f'{WEBFONT} has "$type": "{types.get(WEBFONT)}"',
+                                "a web font is a fontFamily token, like " + WEBFONT_EXAMPLE))
+    family = node["$value"]
+    if not isinstance(family, str) or not family.strip() or re.search(r"[,\"'{}\\]", family) \
+            or family.strip() in GENERIC_FONTS:
+        problems.append(Problem(file, where("$value"), f"{WEBFONT} must name one font family, like \"Source Sans 3\"",
+                                "its $value is the family name alone; the files go under $extensions, like "
+                                + WEBFONT_EXAMPLE if isinstance(family, dict) else
+                                "its $value is the family name the pages ask for; the system fonts after it in the "
+                                "theme's stacks stay as fallbacks"))
+    extension = node.get("$extensions", {}).get(EXTENSION) if isinstance(node.get("$extensions"), dict) else None
+    files = extension.get("files") if isinstance(extension, dict) else None
+    if not isinstance(files, dict) or not files:
+        problems.append(Problem(file, where("$extensions"), f"{WEBFONT} names no font files",
+                                f'give one file per weight under "$extensions": {{"{EXTENSION}": {{"files": ...}}}}, '
+                                "like " + WEBFONT_EXAMPLE))
+        files = {}
+    faces = []
+    for key, rel in files.items():
+        at = where("$extensions", EXTENSION, "files", key)
+        face = FACE_KEY.fullmatch(key)
+        if not face:
+            problems.append(Problem(file, at, f'{WEBFONT} has a file for the unknown weight "{key}"',
+                                    'name each file by its weight, 100 to 900 in hundreds (400 is regular, 700 bold), '
+                                    'with "italic" after it for an italic: "400", "700", "400italic"'))
+        elif not isinstance(rel, str) or not rel.strip():
+            problems.append(Problem(file, at, f"{WEBFONT}: the file for {key} must be a path",
+                                    'like "fonts/SourceSans3-Regular.otf", from the folder of site.toml'))
+        elif (problem := _font_file(root / rel, rel, file, at)) is not None:
+            problems.append(problem)
+        else:
+            faces.append(FontFace(int(face[1]), "italic" if face[2] else "normal", root / rel, rel, file, at))
+    if len(problems) > count:
+        return None
+    return WebFont(family.strip(), tuple(sorted(faces, key=lambda f: (f.style == "italic", f.weight))))
+
+
+def _font_file(path: Path, rel: str, file: str, line: int | None) -> Problem | None:
+    """A problem if PATH is not a font file we can subset (the build reads it in full later)."""
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except FileNotFoundError:
+        folder = path.parent
+        close = difflib.get_close_matches(path.name, [p.name for p in folder.iterdir()], n=1) \
+            if folder.is_dir() else []
+        return Problem(file, line, f'{WEBFONT}: the font file "{rel}" does not exist',
+                       f"did you mean {(Path(rel).parent / close[0]).as_posix()}?" if close else
+                       "copy the font into the site (a fonts/ folder, say) and give its path from the folder of site.toml")
+    except IsADirectoryError:
+        return Problem(file, line, f'{WEBFONT}: "{rel}" is a folder', "name one font file in it")
+    except OSError as e:
+        return Problem(file, line, f'{WEBFONT}: cannot read the font file "{rel}": {e.strerror}')
+    if magic == b"ttcf":
+        return Problem(file, line, f'{WEBFONT}: "{rel}" is a font collection (.ttc/.otc), not one font',
+                       "use the separate .otf or .ttf file of each weight")
+    if magic not in FONT_MAGIC:
+        return Problem(file, line, f'{WEBFONT}: "{rel}" is not a font file',
+                       "give a TrueType (.ttf) or OpenType (.otf) font; WOFF and WOFF2 files are read too")
+    return None
+
+
+def _put_first(webfont: WebFont, shared: dict[str, str]) -> None:
+    """The family as the font.webfont custom property, and first in the Latin and Cyrillic stacks (the rest stay as
+    fallbacks: for a reader whose browser has not loaded it yet, and for characters it does not have)."""
+    name = webfont.css_name
+    shared[WEBFONT] = name
+    for path in WEBFONT_STACKS:
+        stack = shared.get(path)
+        if stack is not None and stack.split(",")[0].strip() != name:
+            shared[path] = f"{name}, {stack}"
 
 
 # ---------------------------------------------------------------- aliases

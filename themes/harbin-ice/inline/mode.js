@@ -1,1 +1,1 @@
-try{var m=localStorage.getItem("hp-mode");if(/^(light|dark|high-contrast)$/.test(m))document.documentElement.setAttribute("data-mode",m)}catch(e){}
+var d=document.documentElement;d.classList.add("hp-js");if("serviceWorker"in navigator&&"caches"in window)d.classList.add("hp-sw");try{var m=localStorage.getItem("hp-mode");if(/^(light|dark|high-contrast)$/.test(m))d.setAttribute("data-mode",m)}catch(e){}

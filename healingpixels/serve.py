@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - brotli is a dependency, but a broken i
 
 HOST = "127.0.0.1"
 PREFIX = "/_hp/"  # the server's own URLs; a site cannot have them: content/ skips names starting with _
-WATCHED_DIRS = ("content", "themes", "components", "locales")
+WATCHED_DIRS = ("content", "themes", "components", "locales", "fonts")  # fonts/: where a site keeps an opt-in web font
 WATCHED_FILES = (config_mod.CONFIG_FILE, "reviewers.toml")
 MIN_COMPRESS = 256  # bytes: smaller bodies are not worth a Content-Encoding (hosts use 20 to 1024)
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream, so proxies and browsers keep it open

@@ -220,7 +220,7 @@ def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Temp
                 progress(1)
         return
     # Send pages without their bodies' text twice: the forked workers already hold the site.
-    size = max(8, len(jobs) // (workers * 8))
+    size = max(8, min(64, len(jobs) // (workers * 8)))  # small chunks: no worker idles while the other finishes
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         for chunk in pool.imap_unordered(_render_chunk, chunks):

@@ -199,6 +199,13 @@ def shared_context(config: Config, assets: dict[str, str], token_set: tokens.Tok
             "offline": {"mode": config.offline.mode, "theme_color": header("light"), "theme_color_dark": header("dark")}}
 
 
+def in_menu(page: Page) -> bool:
+    """The header menu lists the home page's sections, and its single pages only when they have an `order`: every
+    page carries the menu, so it must not grow with the site (a flat site of 1,000 pages would put 1,000 links on
+    each of them)."""
+    return page.is_index or page.meta.order is not None
+
+
 def common_context(site: Site, code: str, shared: dict) -> dict:
     """What every page of a language sees: the build's shared context, the site, its languages, header and footer."""
     config = site.config
@@ -212,7 +219,7 @@ def common_context(site: Site, code: str, shared: dict) -> dict:
         **shared,
         "site": {"title": lang.title, "base_url": config.base_url, "default_language": config.default_language,
                  "home": f"{base}{code}/", "reviewers": f"{base}{code}/reviewers/" if site.reviewers else None},
-        "nav": [dict(_link(p, base), current=False) for p in (home.children if home else [])],
+        "nav": [dict(_link(p, base), current=False) for p in (home.children if home else []) if in_menu(p)],
         "translations": [{"code": other.code, "name": other.name, "dir": other.dir, "title": other.title,
                           "url": None, "home": f"{base}{other.code}/", "note": None} for other in config.languages],
         "alternates": [],

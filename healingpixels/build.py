@@ -250,7 +250,7 @@ def write_source_map(root: Path, site: Site, results: dict[str, PageResult]) -> 
     folder = root / CACHE_DIR
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n")
-    (folder / "sourcemap.json").write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=0), encoding="utf-8")
+    (folder / "sourcemap.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def check_links(site: Site, results: dict[str, PageResult]) -> list[Problem]:

@@ -124,9 +124,19 @@ class Site:
     by_source: dict[str, Page] = field(default_factory=dict)
     translations: dict[tuple[str, str], dict[str, Page]] = field(default_factory=dict)  # (key) -> lang -> page
     stand_ins: dict[str, dict[str, Page]] = field(default_factory=dict)  # key -> lang -> stand-in (not translations)
+    menus: dict[str, list[Page]] = field(default_factory=dict)
 
     def home(self, lang: str) -> Page | None:
         return self.by_source.get(f"{CONTENT}/{lang}/index.md")
+
+    def menu(self, lang: str) -> list[Page]:
+        """The header menu: the home page's sections, and its single pages only when they have an `order`. Every
+        page carries the menu, so it must not grow with the site (a flat site of 1,000 pages would put 1,000 links
+        on each of them)."""
+        if lang not in self.menus:
+            home = self.home(lang)
+            self.menus[lang] = [p for p in (home.children if home else []) if p.is_index or p.meta.order is not None]
+        return self.menus[lang]
 
 
 def digest(data: bytes) -> str:
@@ -134,7 +144,8 @@ def digest(data: bytes) -> str:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root.resolve())
+    """os.walk does not follow linked folders, so only a linked file can lead outside; only those are resolved."""
+    return not os.path.islink(path) or path.resolve().is_relative_to(root.resolve())
 
 
 def walk(content: Path) -> list[str]:

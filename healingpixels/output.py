@@ -17,32 +17,36 @@ class Staging:
         self.previous = output if output.is_dir() else None
         self.dir = output.parent / f".{output.name}.building"
         self._made: set[str] = set()
+        self._root = str(self.dir)
+        self._previous = str(self.previous) if self.previous else None
         if self.dir.exists():  # left by a build that was killed
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
 
-    def _parent(self, rel: str) -> Path:
-        path = self.dir / rel
+    def _parent(self, rel: str) -> str:
+        """The path to write REL at, its folder made once (plain strings: this runs for every file of a build)."""
         folder = os.path.dirname(rel)
         if folder not in self._made:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.join(self._root, folder), exist_ok=True)
             self._made.add(folder)
-        return path
+        return os.path.join(self._root, rel)
 
     def write(self, rel: str, data: bytes) -> None:
-        self._parent(rel).write_bytes(data)
+        with open(self._parent(rel), "wb") as f:
+            f.write(data)
 
     def reuse(self, rel: str) -> bool:
         """Link the previous build's file into place; False when there is none to link."""
-        if self.previous is None:
+        if self._previous is None:
             return False
+        old = os.path.join(self._previous, rel)
         try:
-            os.link(self.previous / rel, self._parent(rel))
+            os.link(old, self._parent(rel))
             return True
         except FileNotFoundError:
             return False
         except OSError:  # a file system without hard links
-            shutil.copyfile(self.previous / rel, self._parent(rel))
+            shutil.copyfile(old, self._parent(rel))
             return True
 
     def copy(self, source: Path, rel: str) -> None:

@@ -119,7 +119,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     token_set, found = assets.load_tokens(config)
     problems += found
 
-    staging = Staging(config.output)
+    staging = Staging(config.output, update=bool(cache.pages))  # with nothing to reuse, a whole new tree
     templates = render.Templates(config.root, config.theme, root / CACHE_DIR if use_cache else None)
     try:
         published = assets.publish(site, staging, token_set, root / CACHE_DIR)
@@ -204,8 +204,9 @@ def _render_one(job: tuple[Page, dict, str]) -> tuple[str, PageResult]:
     return page.source, PageResult(key, body.anchors, body.links, body.problems, body.locations)
 
 
-def _render_chunk(jobs: list) -> list:
-    return [_render_one(job) for job in jobs]
+def _render_chunk(jobs: list) -> tuple[list, set[str]]:
+    """In a worker: render JOBS, and say which files were written (the parent's staging must know them)."""
+    return [_render_one(job) for job in jobs], _worker["staging"].take_written()
 
 
 def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Templates, pictures: dict, progress):
@@ -223,7 +224,8 @@ def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Temp
     size = max(8, min(64, len(jobs) // (workers * 8)))  # small chunks: no worker idles while the other finishes
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for chunk in pool.imap_unordered(_render_chunk, chunks):
+        for chunk, written in pool.imap_unordered(_render_chunk, chunks):
+            staging.record(written)
             yield from chunk
             if progress:
                 progress(len(chunk))

@@ -68,7 +68,7 @@ def write(site, staging, shared: dict, token_set, version: str, templates: rende
         _write(config, staging, f"{lang.code}/{MANIFEST}", manifest(config, lang, icon_urls, light, page_bg))
     write_offline_pages(site, staging, shared, templates)
 
-    entries = precache_entries(site, Path(staging.dir))
+    entries = precache_entries(site, staging)
     problems += _budget(entries, opts.precache_budget_kb)
     _write(config, staging, WORKER, worker(config, version, entries).encode())
     return problems
@@ -135,7 +135,7 @@ class _Refs(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def _local_file(config, out: Path, page_url: str, href: str) -> str | None:
+def _local_file(config, staging, page_url: str, href: str) -> str | None:
     """The site path of a file in the output that HREF (on the page at PAGE_URL) points to; None for other sites,
     pages (folders) and files that do not exist."""
     base = config.base_path
@@ -148,31 +148,31 @@ def _local_file(config, out: Path, page_url: str, href: str) -> str | None:
     rel = unquote(parts.path[len(base):])
     if not rel or rel.endswith("/") or ".." in rel.split("/"):
         return None
-    return base + rel if (out / rel).is_file() else None
+    return base + rel if staging.path(rel) is not None else None
 
 
-def _refs(out: Path, rel: str) -> _Refs:
+def _refs(staging, rel: str) -> _Refs:
     parser = _Refs()
-    parser.feed((out / rel).read_text(encoding="utf-8", errors="replace"))
+    parser.feed(staging.path(rel).read_text(encoding="utf-8", errors="replace"))
     parser.close()
     return parser
 
 
-def precache_entries(site, out: Path) -> list[tuple[str, str, int]]:
+def precache_entries(site, staging) -> list[tuple[str, str, int]]:
     """(URL, revision, bytes) of what the worker downloads when it installs, sorted by URL: the root page, each
     language's home and offline pages and what they need to render, and every page marked offline: true with the
     images and documents it uses and links to."""
     config = site.config
     base = config.base_path
-    shell: dict[str, str] = {}  # URL -> file under OUT
+    shell: dict[str, str] = {}  # URL -> the file's path in the output
 
     def add_page(url: str, rel: str, with_links: bool) -> None:
-        if not (out / rel).is_file():
+        if staging.path(rel) is None:
             return
         shell[url] = rel
-        refs = _refs(out, rel)
+        refs = _refs(staging, rel)
         for href in refs.needs + (refs.links if with_links else []):
-            found = _local_file(config, out, url, href)
+            found = _local_file(config, staging, url, href)
             if found:
                 shell.setdefault(found, found[len(base):])
 
@@ -185,7 +185,7 @@ def precache_entries(site, out: Path) -> list[tuple[str, str, int]]:
             add_page(page.url(base), page.output, True)
     entries = []
     for url, rel in sorted(shell.items()):
-        data = (out / rel).read_bytes()
+        data = staging.path(rel).read_bytes()
         entries.append((url, revision(data), len(data)))
     return entries
 

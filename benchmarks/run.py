@@ -18,7 +18,7 @@ Prints Markdown tables; writes them and every raw figure to WORK/results-<time>.
 
 Figures per run: wall s and cpu s (user + sys, including waited-for children such as our process pool) from
 /usr/bin/time; peak RSS of the largest single process (/usr/bin/time %M); the peak of the summed RSS and of the
-summed PSS of the whole process tree, sampled every 0.1 s from /proc (PSS splits the pages the forked workers
+summed PSS of the whole process tree, sampled from /proc (RSS every 0.1 s, PSS every 2 s; PSS splits the pages the forked workers
 share with their parent, so its sum is the honest total); the 1-minute load average before the run; and
 "other cpu": CPU seconds the machine spent during the run that were not the build's (someone else's tests).
 
@@ -89,9 +89,12 @@ def load1() -> float:
 class TreeSampler(threading.Thread):
     """Samples the memory of all descendants of a process from /proc every `interval` s until stopped."""
 
-    def __init__(self, root_pid: int, interval: float = 0.1):
+    def __init__(self, root_pid: int, interval: float = 0.1, pss_every: int = 20):
         super().__init__(daemon=True)
-        self.root_pid, self.interval = root_pid, interval
+        # PSS comes from smaps_rollup, which walks every page table: about a quarter of a core for a 1.3 GB process
+        # read 10 times a second, which would slow the build it measures. So RSS (a counter, cheap) is read every
+        # `interval`, PSS every pss_every-th time (2 s), and always at the first sample.
+        self.root_pid, self.interval, self.pss_every = root_pid, interval, pss_every
         self.stop = threading.Event()
         self.hwm: dict[int, int] = {}  # pid -> max VmHWM seen (KiB)
         self.sum_rss = 0  # KiB, peak over samples of the summed RSS
@@ -118,29 +121,32 @@ class TreeSampler(threading.Thread):
         return out
 
     @staticmethod
-    def _read(pid: int) -> tuple[int, int, int]:
-        rss = hwm = pss = 0
+    def _read(pid: int, pss: bool) -> tuple[int, int, int]:
+        rss = hwm = total = 0
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     rss = int(line.split()[1])
                 elif line.startswith("VmHWM:"):
                     hwm = int(line.split()[1])
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    pss = int(line.split()[1])
-                    break
-        return rss, hwm, pss
+        if pss:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total = int(line.split()[1])
+                        break
+        return rss, hwm, total
 
     def run(self) -> None:
+        n = 0
         while not self.stop.is_set():
             total_rss = total_pss = 0
             pids = self._tree()
             self.max_procs = max(self.max_procs, len(pids))
+            with_pss = n % self.pss_every == 0 or (not self.sum_pss and pids)
             for pid in pids:
                 try:
-                    rss, hwm, pss = self._read(pid)
+                    rss, hwm, pss = self._read(pid, with_pss)
                 except (OSError, ValueError):
                     continue
                 total_rss += rss
@@ -148,6 +154,7 @@ class TreeSampler(threading.Thread):
                 self.hwm[pid] = max(self.hwm.get(pid, 0), hwm)
             self.sum_rss = max(self.sum_rss, total_rss)
             self.sum_pss = max(self.sum_pss, total_pss)
+            n += 1
             self.stop.wait(self.interval)
 
 
@@ -329,7 +336,7 @@ def cold_rows(args, size: int, sites: dict[str, Path], hp_cmd, hp_env, results: 
                 out = out_root / f"{tool}-{next(serial)}" / "site"
                 out.parent.mkdir()
                 if tool == "healingpixels":
-                    cmd[:] = [*hp_cmd, "build", "--root", str(sites[tool]), "--output", str(out), "--no-cache"]
+                    cmd[:] = [*hp_cmd, "build", "--root", str(sites[tool]), "--output", str(out), "--no-cache", "--audit", "none"]
                 else:
                     cmd[:] = [str(args.bench / "peers" / f"{tool}.sh"), "build", str(sites[tool]), str(out)]
 
@@ -365,7 +372,7 @@ def incremental(args, size: int, corpus: Path, code: Path | None, hp_cmd, hp_env
     out = args.work / "out" / f"inc-{size}" / "site"
     shutil.rmtree(out.parent, ignore_errors=True)
     out.parent.mkdir(parents=True)
-    build = [*hp_cmd, "build", "--root", str(site), "--output", str(out)]
+    build = [*hp_cmd, "build", "--root", str(site), "--output", str(out), "--audit", "none"]
     edits = iter(range(1, 10**6))
 
     def no_change():
@@ -545,6 +552,8 @@ def main() -> None:
         version = {"commit": "?", "changed": [], **saved, "code_digest": code_digest(code), "from": str(code)}
     else:
         code, version = snapshot(args.work) if not args.no_snapshot else (None, git_state())
+    if code is not None:  # byte-compile once: PYTHONDONTWRITEBYTECODE=1 would otherwise recompile on every run
+        subprocess.run([str(args.python), "-m", "compileall", "-q", str(code / "healingpixels")], check=True)
     hp_cmd, hp_env = hp_command(args, code)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     results: dict = {"started": stamp, "args": {k: str(v) for k, v in vars(args).items()}, "version": version,

@@ -18,7 +18,8 @@ Prints Markdown tables; writes them and every raw figure to WORK/results-<time>.
 
 Figures per run: wall s and cpu s (user + sys, including waited-for children such as our process pool) from
 /usr/bin/time; peak RSS of the largest single process (/usr/bin/time %M); the peak of the summed RSS and of the
-summed PSS of the whole process tree, sampled from /proc (RSS every 0.1 s, PSS every 2 s; PSS splits the pages the forked workers
+summed PSS of the whole process tree, sampled from /proc (RSS every 0.1 s; PSS every 2 s, and every 0.5 s while
+the RSS grows; PSS splits the pages the forked workers
 share with their parent, so its sum is the honest total); the 1-minute load average before the run; and
 "other cpu": CPU seconds the machine spent during the run that were not the build's (someone else's tests).
 
@@ -138,12 +139,15 @@ class TreeSampler(threading.Thread):
         return rss, hwm, total
 
     def run(self) -> None:
-        n = 0
+        n, rss_at_pss, last_pss = 0, 0, 0
         while not self.stop.is_set():
             total_rss = total_pss = 0
             pids = self._tree()
             self.max_procs = max(self.max_procs, len(pids))
-            with_pss = n % self.pss_every == 0 or (not self.sum_pss and pids)
+            # PSS every pss_every-th sample, and also (at most every 5th) when the summed RSS has grown by a tenth
+            # since the last PSS reading, so that short runs get a PSS near their peak too
+            grown = self.sum_rss > rss_at_pss * 1.1 and n - last_pss >= 5
+            with_pss = n % self.pss_every == 0 or grown or (not self.sum_pss and pids)
             for pid in pids:
                 try:
                     rss, hwm, pss = self._read(pid, with_pss)
@@ -154,6 +158,8 @@ class TreeSampler(threading.Thread):
                 self.hwm[pid] = max(self.hwm.get(pid, 0), hwm)
             self.sum_rss = max(self.sum_rss, total_rss)
             self.sum_pss = max(self.sum_pss, total_pss)
+            if with_pss:
+                rss_at_pss, last_pss = total_rss, n
             n += 1
             self.stop.wait(self.interval)
 

@@ -127,14 +127,14 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         urls = published.urls
         shared = render.shared_context(config, urls, token_set)
         jobs, results = [], {}
-        for page in site.pages:
+        for index, page in enumerate(site.pages):
             ctx = render.page_context(site, page, shared, published.pictures)
             key = render.context_key(ctx)
             old = cache.pages.get(page.source)
             if old is not None and old.key == key and _reuse(staging, page.output, config.precompress):
                 results[page.source] = old
             else:
-                jobs.append((page, ctx, key))
+                jobs.append((index, ctx, key))  # an index: a Page would pickle its whole tree to the workers
         for source, result in _render_all(site, jobs, staging, templates, published.pictures, progress):
             results[source] = result
         for result in results.values():
@@ -191,9 +191,10 @@ def _setup(site: Site, staging: Staging, templates: render.Templates, pictures: 
     _worker.update(site=site, staging=staging, templates=templates, renderers=renderers)
 
 
-def _render_one(job: tuple[Page, dict, str]) -> tuple[str, PageResult]:
-    page, ctx, key = job
+def _render_one(job: tuple[int, dict, str]) -> tuple[str, PageResult]:
+    index, ctx, key = job
     site, staging = _worker["site"], _worker["staging"]
+    page = site.pages[index]
     shown = page.original or page  # a stand-in shows another language's page: rendered as that page is
     body = _worker["renderers"][shown.lang].render(shown.source, shown.lang, shown.body, shown.body_line)
     html = render.render_page(_worker["templates"], site.config.language(page.lang), ctx, body,

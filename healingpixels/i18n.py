@@ -56,6 +56,7 @@ def locale_dir_name(code: str) -> str:
     return code.replace("-", "_")
 
 
+@lru_cache(maxsize=None)  # parsing CLDR data for every date of every page is a real share of a build
 def babel_locale(code: str) -> Locale:
     return Locale.parse(locale_dir_name(code))
 
@@ -158,6 +159,7 @@ def clear_caches() -> None:
 
 # --- CLDR ---------------------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # a site has a few hundred review dates, shown on thousands of pages
 def long_date(value: str | dt.date, code: str) -> str:
     """'5 March 2026', '2026年3月5日', '5 марта 2026 г.', '2026년 3월 5일': CLDR's long format for the language."""
     if isinstance(value, str):

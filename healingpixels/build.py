@@ -17,7 +17,7 @@ from pathlib import Path
 from . import assets, components, config as config_mod, content, i18n, minify, offline, render, reviewers, translation_status
 from jinja2 import TemplateError
 
-from .content import Page, Site
+from .content import Site
 from .errors import BuildError, Problem
 from .markdown import Link, PageRenderer
 from .output import Staging

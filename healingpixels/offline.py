@@ -4,8 +4,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit

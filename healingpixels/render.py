@@ -205,7 +205,6 @@ def common_context(site: Site, code: str, shared: dict) -> dict:
     config = site.config
     base = config.base_path
     lang = config.language(code)
-    home = site.home(code)
     return {
         "lang": code,
         "dir": lang.dir,

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import click
 
-from . import build as build_mod, config as config_mod, render
+from . import build as build_mod, config as config_mod
 from .cli import _report
 from .errors import BuildError
 

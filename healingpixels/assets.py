@@ -69,7 +69,7 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir:
     out = Published()
     css = stylesheet(config, token_set, _webfont(site, staging, token_set, cache_dir, out))
     name = fingerprinted("theme.css", css)
-    write(staging, f"assets/{name}", css, config.precompress)
+    write(staging, f"assets/{name}", css, config.precompress_assets)
     out.urls["theme.css"] = f"{config.base_path}assets/{name}"
     static_dirs = [d / "static" for d in reversed(theme_dirs(config.root, config.theme)) if (d / "static").is_dir()]
     files: dict[str, Path] = {}
@@ -82,7 +82,7 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir:
         if rel.endswith(".js"):
             data = minify.js(data.decode("utf-8")).encode()
         name = fingerprinted(rel, data)
-        write(staging, f"assets/{name}", data, config.precompress)
+        write(staging, f"assets/{name}", data, config.precompress_assets)
         out.urls[rel] = f"{config.base_path}assets/{name}"
     for rel in site.files:
         _content_file(site, staging, rel, cache_dir, out)
@@ -98,7 +98,7 @@ def _webfont(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir
     rules = []
     for sub in made:
         name = fingerprinted(sub.name, sub.data)
-        write(staging, f"assets/{name}", sub.data, site.config.precompress)  # WOFF2 is compressed: no siblings
+        write(staging, f"assets/{name}", sub.data, site.config.precompress_assets)  # WOFF2 is compressed: no siblings
         out.urls[f"fonts/{sub.name}"] = f"{site.config.base_path}assets/{name}"
         out.fonts.append((sub.face.name, sub.before, len(sub.data)))
         rules.append(webfont.font_face(token_set.webfont, sub, name))
@@ -119,7 +119,7 @@ def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: 
         result = svg.clean(data, source)
         out.problems += result.problems
         if result.ok:
-            write(staging, rel, result.data, config.precompress)
+            write(staging, rel, result.data, config.precompress_assets)
             out.bytes_saved += result.saved
             if result.size:
                 out.pictures[url] = {"width": round(result.size[0]), "height": round(result.size[1])}

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, components, config as config_mod, content, i18n, minify, offline, render, reviewers, translation_status
+from . import assets, components, config as config_mod, content, i18n, offline, render, reviewers, translation_status
 from jinja2 import TemplateError
 
 from .content import Site
@@ -131,7 +131,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
             ctx = render.page_context(site, page, shared, published.pictures)
             key = render.context_key(ctx)
             old = cache.pages.get(page.source)
-            if old is not None and old.key == key and _reuse(staging, page.output, config.precompress):
+            if old is not None and old.key == key and _reuse(staging, page.output, config.precompress_pages):
                 results[page.source] = old
             else:
                 jobs.append((index, ctx, key))  # an index: a Page would pickle its whole tree to the workers
@@ -199,7 +199,7 @@ def _render_one(job: tuple[int, dict, str]) -> tuple[str, PageResult]:
     body = _worker["renderers"][shown.lang].render(shown.source, shown.lang, shown.body, shown.body_line)
     html = render.render_page(_worker["templates"], site.config.language(page.lang), ctx, body,
                               site.config.contents_min_headings)
-    assets.write(staging, page.output, minify.html(html).encode(), site.config.precompress, PAGE_BROTLI_QUALITY)
+    assets.write(staging, page.output, html.encode(), site.config.precompress_pages, PAGE_BROTLI_QUALITY)
     if page.is_stand_in:  # its links and problems are its original's, checked and reported there
         return page.source, PageResult(key, body.anchors, [], [], body.locations)
     return page.source, PageResult(key, body.anchors, body.links, body.problems, body.locations)
@@ -214,7 +214,7 @@ def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Temp
     if not jobs:
         return
     _setup(site, staging, templates, pictures)
-    workers = min(os.cpu_count() or 1, 8)
+    workers = int(os.environ.get("HP_WORKERS", 0)) or min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers == 1:
         for job in jobs:
             yield _render_one(job)

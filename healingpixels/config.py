@@ -63,7 +63,7 @@ class Config:
     tokens: Path | None = None
     contents_min_headings: int = 4
     banner: Banner | None = None
-    precompress: bool = True
+    precompress: str = "assets"  # which text files get .gz and .br copies: "none", "assets" or "all" (pages too)
     image_budget_kb: int = 300
     offline: Offline = field(default_factory=Offline)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
@@ -72,6 +72,14 @@ class Config:
     def base_path(self) -> str:
         """The path part of base_url ("/" or "/health/"): every internal URL starts with it."""
         return urlsplit(self.base_url).path
+
+    @property
+    def precompress_assets(self) -> bool:
+        return self.precompress != "none"
+
+    @property
+    def precompress_pages(self) -> bool:
+        return self.precompress == "all"
 
     def language(self, code: str) -> Language:
         return next(lang for lang in self.languages if lang.code == code)
@@ -86,7 +94,8 @@ TOP = {
     "theme": (dict, False, "a table with the theme's name and an optional tokens file"),
     "languages": (dict, True, "one table per language, like [languages.en]"),
     "banner": (dict, False, "a site-wide notice, like a cold-weather alert"),
-    "precompress": (bool, False, "whether to write .gz and .br copies of text files for servers that send them"),
+    "precompress": (str, False, 'which text files get .gz and .br copies for servers that send them: "assets" (CSS, '
+                                'scripts, SVG; the default), "all" (pages too) or "none"'),
     "image_budget_kb": (int, False, "the largest an image may be, in KB, before the build warns"),
     "offline": (dict, False, "offline reading: a table like [offline] with enabled = true"),
     "budgets": (dict, False, "audit budgets that replace those of audits/budgets.toml, like weight_kb = 120"),
@@ -114,6 +123,7 @@ BANNER = {
     "level": (str, False, '"info" or "warning"'),
     "text": (dict, True, "the notice, one entry per language code"),
 }
+PRECOMPRESS = ("assets", "all", "none")
 TYPE_NAMES = {str: "text in quotes", int: "a whole number", dict: "a table", list: "a list in [ ]", bool: "true or false"}
 
 
@@ -258,6 +268,11 @@ def load(root: Path, output: Path | None = None) -> Config:
         elif icon.suffix.lower() not in (".png", ".jpg", ".jpeg"):
             check.error("icon", "offline", f'offline icon "{offline["icon"]}" is not a PNG or JPEG',
                         "export it from your drawing program as a PNG of 512 × 512 pixels or more")
+    precompress = top.get("precompress", "assets")
+    if precompress not in PRECOMPRESS:
+        close = difflib.get_close_matches(str(precompress), PRECOMPRESS, n=1)
+        check.error("precompress", "", f'precompress must be "assets", "all" or "none", not "{precompress}"',
+                    f'did you mean "{close[0]}"?' if close else 'most hosts compress pages as they send them: keep "assets"')
     if offline.get("precache_budget_kb", 1) < 1:
         check.error("precache_budget_kb", "offline", "precache_budget_kb must be a positive number of KB", "like 1024")
 
@@ -266,6 +281,6 @@ def load(root: Path, output: Path | None = None) -> Config:
     return Config(root=root, base_url=base_url, languages=tuple(languages), default_language=default, output=out_path,
                   theme=theme.get("name", "harbin-ice"), tokens=tokens,
                   contents_min_headings=top.get("contents_min_headings", 4), banner=banner,
-                  precompress=top.get("precompress", True), image_budget_kb=top.get("image_budget_kb", 300),
+                  precompress=precompress, image_budget_kb=top.get("image_budget_kb", 300),
                   offline=Offline(offline.get("enabled", True), offline.get("kill_switch", False), icon,
                                   offline.get("precache_budget_kb", 1024)), raw=data)

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from . import assets, images, minify, render
+from . import assets, images, render
 from .config import Offline
 from .errors import BuildError, Problem
 
@@ -73,8 +73,8 @@ def write(site, staging, shared: dict, token_set, version: str, templates: rende
 
 
 def _write(config, staging, rel: str, data: bytes) -> None:
-    """A file, with its .gz and .br siblings when the site precompresses."""
-    assets.write(staging, rel, data, config.precompress)
+    """A file, with its .gz and .br siblings when the site precompresses its assets (the offline files are few)."""
+    assets.write(staging, rel, data, config.precompress_assets)
 
 
 def _collisions(site) -> list[Problem]:
@@ -688,4 +688,4 @@ def write_offline_pages(site, staging, shared: dict, templates: render.Templates
         ctx["page"] = {"title": "", "description": "", "url": url, "canonical": config.base_url + url[len(base):],
                        "kind": "offline"}
         html = templates.render(OFFLINE_PAGE, ctx, lang)
-        _write(config, staging, f"{lang.code}/{OFFLINE_PAGE}", minify.html(html).encode())
+        _write(config, staging, f"{lang.code}/{OFFLINE_PAGE}", html.encode())

@@ -11,7 +11,7 @@ import datetime as dt
 import posixpath
 from xml.sax.saxutils import escape, quoteattr
 
-from . import assets, images, minify, render
+from . import assets, images, render
 from .content import CONTENT, REVIEWERS, Page, Site
 from .errors import Problem
 from .output import Staging
@@ -146,7 +146,7 @@ def _write(site: Site, staging: Staging, templates: render.Templates, lang, temp
     base = site.config.base_path
     rel = ctx["page"]["url"][len(base):] + "index.html"
     html = templates.render(template, ctx, lang)
-    assets.write(staging, rel, minify.html(html).encode(), site.config.precompress, PAGE_BROTLI_QUALITY)
+    assets.write(staging, rel, html.encode(), site.config.precompress_pages, PAGE_BROTLI_QUALITY)
 
 
 def sitemap_lines(site: Site) -> list[str]:

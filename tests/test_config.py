@@ -201,3 +201,10 @@ def test_site_toml_that_is_not_utf8(site):
         config.load(site)
     assert [p.file for p in info.value.problems] == ["site.toml"]
     assert "UTF-8" in str(info.value)
+
+
+def test_precompress_names_the_three_choices(site):
+    text = GOOD.replace('output = "public"', 'output = "public"\nprecompress = "al"', 1)
+    find(load_problems(site, text), "site.toml", line_of(text, "precompress"), '"al"', '"all"')
+    (site / "site.toml").write_text(GOOD, encoding="utf-8")
+    assert config.load(site).precompress == "assets"  # the default

@@ -63,13 +63,29 @@ def write(staging: Staging, rel: str, data: bytes, precompress: bool, brotli_qua
             staging.write(name, blob)
 
 
+def reuse(staging: Staging, rel: str, precompress: bool) -> bool:
+    """Keep a file of the previous build, with its precompressed siblings when it has them; False when it has none."""
+    if not staging.reuse(rel):
+        return False
+    if precompress:
+        for ext in (".gz", ".br"):
+            staging.reuse(rel + ext)
+    return True
+
+
+def _fingerprinted(staging: Staging, rel: str, data: bytes, precompress: bool) -> None:
+    """A file named by a hash of its bytes: an update keeps the one it has (its brotli copy took long to make)."""
+    if not reuse(staging, rel, precompress):
+        write(staging, rel, data, precompress)
+
+
 def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir: Path) -> Published:
     """Write the theme's assets under assets/ with fingerprinted names and the site's files, optimised."""
     config = site.config
     out = Published()
     css = stylesheet(config, token_set, _webfont(site, staging, token_set, cache_dir, out))
     name = fingerprinted("theme.css", css)
-    write(staging, f"assets/{name}", css, config.precompress_assets)
+    _fingerprinted(staging, f"assets/{name}", css, config.precompress_assets)
     out.urls["theme.css"] = f"{config.base_path}assets/{name}"
     static_dirs = [d / "static" for d in reversed(theme_dirs(config.root, config.theme)) if (d / "static").is_dir()]
     files: dict[str, Path] = {}
@@ -82,7 +98,7 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir:
         if rel.endswith(".js"):
             data = minify.js(data.decode("utf-8")).encode()
         name = fingerprinted(rel, data)
-        write(staging, f"assets/{name}", data, config.precompress_assets)
+        _fingerprinted(staging, f"assets/{name}", data, config.precompress_assets)
         out.urls[rel] = f"{config.base_path}assets/{name}"
     for rel in site.files:
         _content_file(site, staging, rel, cache_dir, out)

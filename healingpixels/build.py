@@ -5,6 +5,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -14,18 +15,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assets, components, config as config_mod, content, i18n, offline, render, reviewers, translation_status
+from . import assets, components, config as config_mod, content, i18n, images, offline, render, reviewers, translation_status
 from jinja2 import TemplateError
 
 from .content import Site
 from .errors import BuildError, Problem
-from .markdown import Link, PageRenderer
+from .markdown import PageRenderer
 from .output import Staging
 from .render import theme_dirs, component_dirs, locales_dirs
 from .special_pages import write_special_pages
 
 CACHE_DIR = ".healingpixels-cache"
-CACHE_VERSION = 2
+SOURCE_MAP = "sourcemap.json"
+CACHE_VERSION = 3
 PAGE_BROTLI_QUALITY = 5  # pages are many and each is read by few: 11 would triple a cold build for 6 % fewer bytes
 PARALLEL_FROM = 48  # below this many pages to render, a process pool costs more than it saves
 
@@ -44,35 +46,52 @@ class Result:
 @dataclass
 class PageResult:
     key: str  # hash of everything the page's HTML depends on
+    digest: str  # of the source it was rendered from
     anchors: set[str]
-    links: list[Link]
+    links: list[tuple]  # Link, or as read back from the cache: a plain tuple of the same fields
     problems: list[Problem]
     locations: dict[str, int]
 
 
 @dataclass
 class Cache:
+    """What a build leaves for the next one, all keyed by content so that nothing stale is ever reused."""
     fingerprint: str = ""
-    meta: dict = field(default_factory=dict)  # (source, digest) -> parsed front matter
     output: str = ""  # the folder the pages below were written to
+    files: dict = field(default_factory=dict)  # source -> (file signature, digest): unchanged files are not read
+    meta: dict = field(default_factory=dict)  # (source, digest) -> parsed front matter
+    structure: str = ""  # render.structure_key of the last build, with its fingerprint
+    pictures: dict[str, str] = field(default_factory=dict)  # URL of a site image -> hash of what its <img> needs
     pages: dict[str, PageResult] = field(default_factory=dict)  # source -> what its last good render produced
+    extras: list[str] = field(default_factory=list)  # files of the pages that list pages (404s, sitemap, reviewers)
+    written: set[str] = field(default_factory=set)  # every file of the output
+    refs: dict = field(default_factory=dict)  # offline: hash of an HTML file -> the URLs it needs and links to
 
     @staticmethod
     def load(root: Path) -> "Cache":
         try:
             with (root / CACHE_DIR / "build.pickle").open("rb") as f:
-                version, cache = pickle.load(f)
-            return cache if version == CACHE_VERSION else Cache()
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError):
+                version, data = pickle.load(f)
+            if version != CACHE_VERSION:
+                return Cache()
+            # Results are kept as plain data in marshal's format, several times faster than pickling objects
+            problems = data.pop("problems")
+            data["pages"] = {source: PageResult(key, digest, set(anchors), links, problems.get(source, []), locations)
+                             for source, (key, digest, anchors, links, locations) in marshal.loads(data["pages"]).items()}
+            return Cache(**data)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError, KeyError):
             return Cache()
 
     def save(self, root: Path) -> None:
         folder = root / CACHE_DIR
         folder.mkdir(exist_ok=True)
         (folder / ".gitignore").write_text("*\n")
+        data = dict(vars(self), pages=marshal.dumps({
+            source: (r.key, r.digest, tuple(r.anchors), [tuple(link) for link in r.links], r.locations)
+            for source, r in self.pages.items()}), problems={source: r.problems for source, r in self.pages.items() if r.problems})
         tmp = folder / f"build.pickle.{os.getpid()}"
         with tmp.open("wb") as f:
-            pickle.dump((CACHE_VERSION, self), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((CACHE_VERSION, data), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / "build.pickle")
 
 
@@ -110,8 +129,8 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     # The output folder as the site names it, so a site copied elsewhere keeps its cache
     out_name = config.output.relative_to(root).as_posix() if config.output.is_relative_to(root) else str(config.output)
     if cache.fingerprint != print_ or cache.output != out_name:
-        cache.pages = {}
-    site, problems = content.load(config, cache.meta)
+        cache.pages, cache.structure, cache.extras, cache.written = {}, "", [], set()
+    site, problems = content.load(config, cache.meta, cache.files)
     problems += reviewers.check(site)  # pages at the reviewers' addresses, reviewer photos that do not exist
     problems += reviewers.overdue(site, today or dt.date.today())  # warnings for the site's owner
     problems += translation_status.build_problems(site)  # pages missing in a language, translations out of date
@@ -119,19 +138,28 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     token_set, found = assets.load_tokens(config)
     problems += found
 
-    staging = Staging(config.output, update=bool(cache.pages))  # with nothing to reuse, a whole new tree
+    # With nothing to reuse, a whole new tree; else only what changed is written
+    staging = Staging(config.output, update=bool(cache.pages), previous_files=cache.written or None)
     templates = render.Templates(config.root, config.theme, root / CACHE_DIR if use_cache else None)
     try:
         published = assets.publish(site, staging, token_set, root / CACHE_DIR)
         problems += published.problems
         urls = published.urls
         shared = render.shared_context(config, urls, token_set)
+        pictures = _picture_keys(published.pictures, config.base_path)
+        structure = hashlib.blake2b(f"{print_}{render.structure_key(site, shared, pictures)}".encode()).hexdigest()
+        same = structure == cache.structure  # then a page's context changed only if its source did
+        resized = {url for url in pictures.keys() | cache.pictures.keys() if pictures.get(url) != cache.pictures.get(url)}
         jobs, results = [], {}
         for index, page in enumerate(site.pages):
+            old = cache.pages.get(page.source)
+            fresh = old is not None and not (resized and any(f"src={url}" in old.locations for url in resized))
+            if fresh and same and old.digest == page.digest and assets.reuse(staging, page.output, config.precompress_pages):
+                results[page.source] = old
+                continue
             ctx = render.page_context(site, page, shared, published.pictures)
             key = render.context_key(ctx)
-            old = cache.pages.get(page.source)
-            if old is not None and old.key == key and _reuse(staging, page.output, config.precompress_pages):
+            if fresh and old.key == key and assets.reuse(staging, page.output, config.precompress_pages):
                 results[page.source] = old
             else:
                 jobs.append((index, ctx, key))  # an index: a Page would pickle its whole tree to the workers
@@ -140,13 +168,14 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         for result in results.values():
             problems += result.problems
         problems += check_links(site, results)
-        write_special_pages(site, staging, shared, token_set, templates)
-        reviewers.write_pages(site, staging, shared, templates, published.pictures)
-        problems += offline.write(site, staging, shared, token_set, _version(print_, site, results, urls), templates)
+        extras = cache.extras if same and staging.reuse_all(cache.extras) else \
+            _write_extras(site, staging, shared, token_set, templates, published.pictures)
+        problems += offline.write(site, staging, shared, token_set, _version(print_, site, results, urls), templates,
+                                  cache.refs)
 
         errors = [p for p in problems if p.severity == "error" or strict]
         kept = ((p.source, p.digest) for p in site.pages if not p.is_stand_in)  # stand-ins share their original's
-        cache.meta = {k: cache.meta[k] for k in kept}  # forget old versions
+        cache.meta = {k: cache.meta[k] for k in kept if k in cache.meta}  # forget old versions (drafts are re-read)
         if errors:
             raise BuildError(errors)
         staging.commit()
@@ -158,27 +187,38 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         if use_cache:
             cache.save(root)  # front matter parsed so far stays valid: it is keyed by content
         raise
-    cache.fingerprint, cache.pages, cache.output = print_, results, out_name
+    if jobs or not same or not (root / CACHE_DIR / SOURCE_MAP).is_file():
+        write_source_map(root, site, results)
+    cache.fingerprint, cache.output, cache.structure, cache.pictures = print_, out_name, structure, pictures
+    cache.pages, cache.extras, cache.written = results, extras, staging.files()
     if use_cache:
         cache.save(root)
-    write_source_map(root, site, results)
     return Result(config.output, Counter(p.lang for p in site.pages), len(jobs),
                   sorted((p for p in problems if p.severity == "warning"), key=lambda p: (p.file, p.line or 0, p.message)),
                   time.perf_counter() - started, published.bytes_saved, published.fonts)
 
 
+def _picture_keys(pictures: dict[str, dict], base: str) -> dict[str, str]:
+    """URL of a site image -> a hash of what a page shows of it (its size, or its <picture>'s sources)."""
+    keys = {}
+    for url, info in pictures.items():
+        shown = images.picture_html(info["variants"], "", base, False) if "variants" in info else \
+            f"{info['width']}x{info['height']}"
+        keys[url] = hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+    return keys
+
+
+def _write_extras(site: Site, staging: Staging, shared: dict, token_set, templates: render.Templates,
+                  pictures: dict) -> list[str]:
+    """The pages that list pages or reviewers (root, 404s, sitemap, style guide, reviewers); returns their files."""
+    before = staging.files()
+    write_special_pages(site, staging, shared, token_set, templates)
+    reviewers.write_pages(site, staging, shared, templates, pictures)
+    return sorted(staging.files() - before)
+
+
 # Render workers: forked after the site is loaded, so they share it instead of receiving it pickled.
 _worker: dict = {}
-
-
-def _reuse(staging: Staging, rel: str, precompress: bool) -> bool:
-    """Link a page unchanged since the last build, with its precompressed siblings when it has them."""
-    if not staging.reuse(rel):
-        return False
-    if precompress:
-        for ext in (".gz", ".br"):
-            staging.reuse(rel + ext)
-    return True
 
 
 def _setup(site: Site, staging: Staging, templates: render.Templates, pictures: dict) -> None:
@@ -201,8 +241,8 @@ def _render_one(job: tuple[int, dict, str]) -> tuple[str, PageResult]:
                               site.config.contents_min_headings)
     assets.write(staging, page.output, html.encode(), site.config.precompress_pages, PAGE_BROTLI_QUALITY)
     if page.is_stand_in:  # its links and problems are its original's, checked and reported there
-        return page.source, PageResult(key, body.anchors, [], [], body.locations)
-    return page.source, PageResult(key, body.anchors, body.links, body.problems, body.locations)
+        return page.source, PageResult(key, page.digest, body.anchors, [], [], body.locations)
+    return page.source, PageResult(key, page.digest, body.anchors, body.links, body.problems, body.locations)
 
 
 def _render_chunk(jobs: list) -> tuple[list, set[str]]:
@@ -253,7 +293,7 @@ def write_source_map(root: Path, site: Site, results: dict[str, PageResult]) -> 
     folder = root / CACHE_DIR
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n")
-    (folder / "sourcemap.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (folder / SOURCE_MAP).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def check_links(site: Site, results: dict[str, PageResult]) -> list[Problem]:
@@ -264,27 +304,27 @@ def check_links(site: Site, results: dict[str, PageResult]) -> list[Problem]:
     generated = reviewers.all_urls(site)
     base = site.config.base_path
     for source, result in sorted(results.items()):
-        for link in result.links:
-            target = link.target
-            if link.kind == "path":
-                url = posixpath.join(base, link.target.lstrip("/")).rstrip("/") + "/"
-                if url in generated and not link.anchor:  # a reviewer's page
+        for written, anchor, line, kind in result.links:  # Link's fields
+            target = written
+            if kind == "path":
+                url = posixpath.join(base, written.lstrip("/")).rstrip("/") + "/"
+                if url in generated and not anchor:  # a reviewer's page
                     continue
                 target = urls.get(url)
                 if target is None:
-                    problems.append(Problem(source, link.line, f"the link {link.target} is not a page of this site",
+                    problems.append(Problem(source, line, f"the link {written} is not a page of this site",
                                             "link to the page's .md file instead, like ../infections/seasonal-flu.md"))
                     continue
-            if link.kind == "file":
+            if kind == "file":
                 if target not in files:
-                    problems.append(Problem(source, link.line, f"the file {target} does not exist", _near(target, files)))
+                    problems.append(Problem(source, line, f"the file {target} does not exist", _near(target, files)))
                 continue
             if target not in site.by_source:
-                problems.append(Problem(source, link.line, f"the link to {target} goes to a page that does not exist",
+                problems.append(Problem(source, line, f"the link to {target} goes to a page that does not exist",
                                         _near(target, site.by_source)))
-            elif link.anchor and link.anchor not in results[target].anchors:
-                problems.append(Problem(source, link.line, f"{target} has no heading #{link.anchor}",
-                                        _near(link.anchor, results[target].anchors, "#")))
+            elif anchor and anchor not in results[target].anchors:
+                problems.append(Problem(source, line, f"{target} has no heading #{anchor}",
+                                        _near(anchor, results[target].anchors, "#")))
     return problems
 
 

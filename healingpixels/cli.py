@@ -12,13 +12,22 @@ AUDITS = ("none", "static", "browser", "full")
 
 
 UNCHANGED = "nothing was written; the previous site is unchanged."
+SHOWN_WARNINGS = 20  # a screenful: thousands of overdue reviews would bury everything else
 
 
-def _report(problems: list[Problem], outcome: str = "") -> None:
-    """Each problem on its own lines, then the count of errors and, for a build, what that means for the site."""
+def _report(problems: list[Problem], outcome: str = "", all_warnings: bool = True) -> None:
+    """Each problem on its own lines (errors all; warnings the first few unless ALL_WARNINGS), then the count of
+    errors and, for a build, what that means for the site."""
     errors = sum(p.severity == "error" for p in problems)
+    warnings = 0
     for problem in problems:
+        if problem.severity != "error":
+            warnings += 1
+            if warnings > SHOWN_WARNINGS and not all_warnings:
+                continue
         click.secho(str(problem), fg="red" if problem.severity == "error" else "yellow", err=True)
+    if warnings > SHOWN_WARNINGS and not all_warnings:
+        click.secho(f"… and {warnings - SHOWN_WARNINGS} more warnings: --all-warnings prints every one", fg="yellow", err=True)
     if errors:
         click.secho(f"\n{errors} error{'s' if errors != 1 else ''}" + (f": {outcome}" if outcome else "."),
                     fg="red", bold=True, err=True)
@@ -53,7 +62,8 @@ def new(directory: Path, languages: str) -> None:
               help="Audits after the build: static checks, + axe in Chromium (browser, the default when Chromium is "
                    "installed), + Lighthouse (full), or none.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, strict: bool) -> None:
+@click.option("--all-warnings", is_flag=True, help=f"Print every warning, not only the first {SHOWN_WARNINGS}.")
+def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, strict: bool, all_warnings: bool) -> None:
     """Build the site into its output folder, then audit it."""
     from .build import build as run_build
 
@@ -64,7 +74,7 @@ def build(root: Path, output: Path | None, no_cache: bool, audit: str | None, st
     except BuildError as exc:
         _report(exc.problems, UNCHANGED)
         sys.exit(1)
-    _report(result.warnings)
+    _report(result.warnings, all_warnings=all_warnings)
     per_lang = ", ".join(f"{lang} {n}" for lang, n in result.pages.items())
     warned = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings else ""
     saved = f", images {result.bytes_saved / 1024:.1f} KB smaller" if result.bytes_saved else ""

@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import os
 import re
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,13 +77,25 @@ class Page:
     path: str  # within the language, no suffix: "infections/seasonal-flu"; an index is its folder: "infections"; home: ""
     is_index: bool
     meta: Meta
-    body: str
+    body_text: str | None  # None until needed: a rebuild reads only the pages it renders
     body_line: int  # the line of the source file the body starts on
     digest: str  # of the source bytes
     children: list["Page"] = field(default_factory=list, repr=False)
     parent: "Page | None" = field(default=None, repr=False)
     position: int = -1  # among its parent's children, once sorted
     original: "Page | None" = field(default=None, repr=False)  # a stand-in: the other language's page it shows
+    file: str = field(default="", repr=False)  # its absolute path, to read the body from when it is needed
+
+    @property
+    def body(self) -> str:
+        """The Markdown after the front matter."""
+        if self.original is not None:
+            return self.original.body
+        if self.body_text is None:
+            with open(self.file, encoding="utf-8") as f:
+                text = f.read()
+            self.body_text = text.split("\n", self.body_line - 1)[-1] if self.body_line > 1 else text
+        return self.body_text
 
     @property
     def is_stand_in(self) -> bool:
@@ -143,21 +156,34 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _inside(path: Path, root: Path) -> bool:
-    """os.walk does not follow linked folders, so only a linked file can lead outside; only those are resolved."""
-    return not os.path.islink(path) or path.resolve().is_relative_to(root.resolve())
-
-
-def walk(content: Path) -> list[str]:
-    """Every file under content/, relative and sorted; hidden and _private names are skipped."""
+def walk(content: Path) -> list[tuple[str, os.DirEntry]]:
+    """Every file under content/ as (path relative to it, its directory entry), sorted; hidden and _private names
+    are skipped, and folders are not followed through links (so only a linked file can lead outside)."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(content):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        rel = os.path.relpath(dirpath, content)
-        for name in filenames:
-            if not name.startswith((".", "_")):
-                found.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
-    return sorted(found)
+
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith((".", "_")):
+                    continue
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        visit(entry.path, f"{prefix}{entry.name}/")
+                else:
+                    found.append((prefix + entry.name, entry))
+
+    visit(str(content), "")
+    return sorted(found, key=lambda item: item[0])
+
+
+def _signature(entry: os.DirEntry) -> tuple[int, int, int, int] | None:
+    """What changes whenever a file's bytes do (ctime too, which no tool can set back), so its hash can be reused;
+    None for a file changed in the last two seconds, which a second write could change again within the same clock
+    tick without changing this (git's "racy" files): it is read again next time."""
+    st = entry.stat()
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < 2_000_000_000:
+        return None
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
 
 
 def parse_front_matter(source: str, data: bytes) -> tuple[dict, str, int, list[Problem]]:
@@ -300,9 +326,10 @@ def _toml_line(path: Path, dotted: str) -> int | None:
     return None
 
 
-def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Problem]]:
-    """Read every page's front matter and build the site tree.
-    `cached_meta` maps (source, digest) -> (meta, body_line, problems): checks depend on the file's place too."""
+def load(config: Config, cached_meta: dict | None = None, known: dict | None = None) -> tuple[Site, list[Problem]]:
+    """Read every page's front matter and build the site tree. Both dicts are updated for the next build:
+    `cached_meta` maps (source, digest) -> (meta, body_line, problems) (checks depend on the file's place too);
+    `known` maps source -> (file signature, digest): a page whose signature is unchanged is not read at all."""
     content = config.root / CONTENT
     problems: list[Problem] = []
     if not content.is_dir():
@@ -310,10 +337,12 @@ def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Pr
                                                   "create content/<language>/index.md for each language")]
     codes = {lang.code for lang in config.languages}
     cached_meta = cached_meta if cached_meta is not None else {}
+    known = known if known is not None else {}
+    seen = {}
     pages, files = [], []
-    for rel in walk(content):
+    for rel, entry in walk(content):
         source = f"{CONTENT}/{rel}"
-        if not _inside(content / rel, content):
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(content.resolve()):
             problems.append(Problem(source, None, "this file links to a place outside the content folder", "copy the file in instead"))
             continue
         top, _, rest = rel.partition("/")
@@ -332,25 +361,24 @@ def load(config: Config, cached_meta: dict | None = None) -> tuple[Site, list[Pr
             problems.append(Problem(source, None, "file and folder names may only use letters, digits, - and _ and .",
                                     "rename it, e.g. seasonal-flu.md (spaces and # break links)"))
             continue
-        data = (content / rel).read_bytes()
-        page_digest = digest(data)
-        key = (source, page_digest)
-        if key not in cached_meta:
-            fields, body, body_line, found = parse_front_matter(source, data)
-            if not found:
-                meta, found = check_meta(source, data, fields, top, is_index)
-            else:
-                meta = Meta()
-            cached_meta[key] = (meta, body_line, found)
+        signature = _signature(entry)
+        body = None
+        if signature is not None and known.get(source, (None,))[0] == signature and (source, known[source][1]) in cached_meta:
+            page_digest = known[source][1]
         else:
-            body = None
-        meta, body_line, found = cached_meta[key]
+            data = Path(entry.path).read_bytes()
+            page_digest = digest(data)
+            if (source, page_digest) not in cached_meta:
+                fields, body, body_line, found = parse_front_matter(source, data)
+                meta, more = check_meta(source, data, fields, top, is_index) if not found else (Meta(), [])
+                cached_meta[(source, page_digest)] = (meta, body_line, found + more)
+        seen[source] = (signature, page_digest)
+        meta, body_line, found = cached_meta[(source, page_digest)]
         problems.extend(found)
-        if meta.draft:
-            continue
-        if body is None:  # front matter came from the cache: the body is everything after it
-            body = data.decode("utf-8").split("\n", body_line - 1)[-1] if body_line > 1 else data.decode("utf-8")
-        pages.append(Page(source, top, path, is_index, meta, body, body_line, page_digest))
+        if not meta.draft:
+            pages.append(Page(source, top, path, is_index, meta, body, body_line, page_digest, file=entry.path))
+    known.clear()
+    known.update(seen)
 
     pages = sorted(pages + stand_ins(config, pages), key=lambda p: p.source)
     reviewers, found = load_reviewers(config)
@@ -391,7 +419,7 @@ def stand_ins(config: Config, pages: list[Page]) -> list[Page]:
             taken.add(original.path)
             rest = original.source.split("/", 2)[2]
             out.append(Page(f"{CONTENT}/{lang.code}/{rest}", lang.code, original.path, original.is_index, original.meta,
-                            original.body, original.body_line, original.digest, original=original))
+                            None, original.body_line, original.digest, original=original))
     return out
 
 

@@ -32,10 +32,11 @@ def _colour(token_set, mode: str, path: str, fallback: str | None = None) -> str
 
 # ------------------------------------------------------------------------------------------------ the build step
 
-def write(site, staging, shared: dict, token_set, version: str, templates: render.Templates) -> list[Problem]:
+def write(site, staging, shared: dict, token_set, version: str, templates: render.Templates,
+          memo: dict | None = None) -> list[Problem]:
     """Write sw.js, the manifests, icons and offline pages into STAGING, whose folder already holds every page and
     asset of this build. VERSION is a hash of the build. Returns warnings and errors; writes nothing when offline
-    reading is off."""
+    reading is off. MEMO (hash of a page -> what it refers to) saves parsing unchanged pages again: it is updated."""
     config = site.config
     opts = config.offline
     if opts.mode == "off":
@@ -66,7 +67,7 @@ def write(site, staging, shared: dict, token_set, version: str, templates: rende
         _write(config, staging, f"{lang.code}/{MANIFEST}", manifest(config, lang, icon_urls, light, page_bg))
     write_offline_pages(site, staging, shared, templates)
 
-    entries = precache_entries(site, staging)
+    entries = precache_entries(site, staging, memo if memo is not None else {})
     problems += _budget(entries, opts.precache_budget_kb)
     _write(config, staging, WORKER, worker(config, version, entries).encode())
     return problems
@@ -149,27 +150,31 @@ def _local_file(config, staging, page_url: str, href: str) -> str | None:
     return base + rel if staging.path(rel) is not None else None
 
 
-def _refs(staging, rel: str) -> _Refs:
+def _refs(data: bytes) -> tuple[list[str], list[str]]:
+    """(what a page needs to render, what it links to)."""
     parser = _Refs()
-    parser.feed(staging.path(rel).read_text(encoding="utf-8", errors="replace"))
+    parser.feed(data.decode("utf-8", errors="replace"))
     parser.close()
-    return parser
+    return parser.needs, parser.links
 
 
-def precache_entries(site, staging) -> list[tuple[str, str, int]]:
+def precache_entries(site, staging, memo: dict) -> list[tuple[str, str, int]]:
     """(URL, revision, bytes) of what the worker downloads when it installs, sorted by URL: the root page, each
     language's home and offline pages and what they need to render, and every page marked offline: true with the
-    images and documents it uses and links to."""
+    images and documents it uses and links to. MEMO: hash of a page -> its _refs, left holding this build's."""
     config = site.config
     base = config.base_path
     shell: dict[str, str] = {}  # URL -> the file's path in the output
+    used: dict[str, tuple[list[str], list[str]]] = {}
 
     def add_page(url: str, rel: str, with_links: bool) -> None:
         if staging.path(rel) is None:
             return
         shell[url] = rel
-        refs = _refs(staging, rel)
-        for href in refs.needs + (refs.links if with_links else []):
+        data = staging.path(rel).read_bytes()
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        needs, links = used[digest] = memo.get(digest) or _refs(data)  # a large home page takes long to parse
+        for href in needs + (links if with_links else []):
             found = _local_file(config, staging, url, href)
             if found:
                 shell.setdefault(found, found[len(base):])
@@ -181,6 +186,8 @@ def precache_entries(site, staging) -> list[tuple[str, str, int]]:
     for page in site.pages:
         if page.meta.offline:
             add_page(page.url(base), page.output, True)
+    memo.clear()
+    memo.update(used)
     entries = []
     for url, rel in sorted(shell.items()):
         data = staging.path(rel).read_bytes()

@@ -16,10 +16,10 @@ class Staging:
     rename is atomic) and deletes the files the build no longer makes. Either way a failed build leaves the
     previous output as it was, and a one-page edit of a large site does not relink thousands of files."""
 
-    def __init__(self, output: Path, update: bool = False):
+    def __init__(self, output: Path, update: bool = False, previous_files: set[str] | None = None):
         self.output = output
         self.update = update and output.is_dir()
-        self.previous = output if output.is_dir() else None
+        self.previous_files = previous_files  # what the output holds, when known: an update then need not walk it
         self.dir = output.parent / f".{output.name}.building"
         self._root = str(self.dir)
         self._made: set[str] = set()
@@ -46,25 +46,22 @@ class Staging:
         shutil.copyfile(source, self._parent(rel))
 
     def reuse(self, rel: str) -> bool:
-        """Keep the previous build's file; False when there is none. A full build hard-links it into the new tree
-        (every file there is linked once or written fresh, never both, so no write reaches the old tree)."""
-        if self.previous is None:
+        """In an update, keep the previous build's file; False when there is none (or this build writes a new tree)."""
+        if not self.update or not os.path.isfile(os.path.join(self.output, rel)):
             return False
-        old = os.path.join(self.previous, rel)
-        if self.update:
-            if not os.path.isfile(old):
-                return False
-            self._kept.add(rel)
-            return True
-        try:
-            os.link(old, self._parent(rel))
-            return True
-        except FileNotFoundError:
-            self._written.discard(rel)
+        self._kept.add(rel)
+        return True
+
+    def reuse_all(self, rels: list[str]) -> bool:
+        """Keep all of these files of the previous build, or none (then they are to be written again)."""
+        if not self.update or not all(os.path.isfile(os.path.join(self.output, rel)) for rel in rels):
             return False
-        except OSError:  # a file system without hard links
-            shutil.copyfile(old, self._parent(rel))
-            return True
+        self._kept.update(rels)
+        return True
+
+    def files(self) -> set[str]:
+        """Every file of this build so far: written, linked, or kept in the output."""
+        return self._written | self._kept
 
     def take_written(self) -> set[str]:
         """In a render worker: the files written since the last call, for the parent to record."""
@@ -108,6 +105,11 @@ class Staging:
             os.replace(os.path.join(self._root, rel), os.path.join(self.output, rel))
         wanted = self._written | self._kept
         root = str(self.output)
+        if self.previous_files is not None:
+            for rel in sorted(self.previous_files - wanted, reverse=True):
+                _remove(root, rel)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
         for dirpath, dirnames, filenames in os.walk(root, topdown=False):
             rel_dir = os.path.relpath(dirpath, root)
             for name in filenames:
@@ -117,6 +119,21 @@ class Staging:
             if dirpath != root and not os.listdir(dirpath):
                 os.rmdir(dirpath)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _remove(root: str, rel: str) -> None:
+    """Delete one file of the output, and its folders that this leaves empty."""
+    try:
+        os.unlink(os.path.join(root, rel))
+    except FileNotFoundError:
+        pass
+    folder = os.path.dirname(rel)
+    while folder:
+        try:
+            os.rmdir(os.path.join(root, folder))
+        except OSError:  # not empty (or already gone)
+            break
+        folder = os.path.dirname(folder)
 
 
 def _remove_in_background(path: Path) -> None:

@@ -556,7 +556,7 @@ class Watcher:
             return False
         self.state.output, self.state.base_path = result.output, self.config.base_path
         self.state.publish()
-        _report(result.warnings)
+        _report(result.warnings, all_warnings=False)
         warned = f", {len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}" if result.warnings else ""
         self.echo(f"{_clock()} {_what(changed, self.root)}built {sum(result.pages.values())} pages "
                   f"({result.rendered} rendered){warned} in {time.perf_counter() - started:.2f} s")

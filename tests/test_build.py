@@ -481,6 +481,20 @@ def test_cli_build_of_a_good_site_prints_one_line_summary(site, tmp_path):
     assert (tmp_path / "out/ru/index.html").is_file()
 
 
+def test_cli_build_prints_the_first_warnings_and_how_many_more(site, tmp_path):
+    for n in range(30):  # 30 overdue pages, each with no translation, beside the fixture's translation gap
+        write(site, f"content/en/winter-health/old-{n:02}.md",
+              f"---\ntitle: Old {n:02}\nreviewed: 2020-01-01\nnext_review: 2021-01-01\n---\nText.\n")
+    args = ["build", "--root", str(site), "--output", str(tmp_path / "out"), "--audit", "none"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert ", 61 warnings," in result.stdout
+    shown = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert len(shown) == 20 and "… and 41 more warnings: --all-warnings prints every one" in result.stderr
+    result = CliRunner().invoke(main, args + ["--all-warnings"])
+    assert len([line for line in result.stderr.splitlines() if ": warning: " in line]) == 61
+
+
 def test_cli_build_summary_comes_first_even_with_the_audit(site, tmp_path):
     args = ["build", "--root", str(site), "--output", str(tmp_path / "out"), "--audit", "static"]
     result = CliRunner().invoke(main, args)

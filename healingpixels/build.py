@@ -1,12 +1,12 @@
 """Build a site: config -> content -> render -> assets -> output, reusing every page whose inputs did not change."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
 import json
 import marshal
-import multiprocessing
 import os
 import pickle
 import posixpath
@@ -163,13 +163,13 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
                 results[page.source] = old
             else:
                 jobs.append((index, ctx, key))  # an index: a Page would pickle its whole tree to the workers
-        for source, result in _render_all(site, jobs, staging, templates, published.pictures, progress):
-            results[source] = result
+        with _rendering(site, jobs, staging, templates, published.pictures, progress) as rendered:
+            extras = cache.extras if same and staging.reuse_all(cache.extras) else \
+                _write_extras(site, staging, shared, token_set, templates, published.pictures)  # while they render
+            results.update(rendered)
         for result in results.values():
             problems += result.problems
         problems += check_links(site, results)
-        extras = cache.extras if same and staging.reuse_all(cache.extras) else \
-            _write_extras(site, staging, shared, token_set, templates, published.pictures)
         problems += offline.write(site, staging, shared, token_set, _version(print_, site, results, urls), templates,
                                   cache.refs)
 
@@ -250,26 +250,40 @@ def _render_chunk(jobs: list) -> tuple[list, set[str]]:
     return [_render_one(job) for job in jobs], _worker["staging"].take_written()
 
 
-def _render_all(site: Site, jobs: list, staging: Staging, templates: render.Templates, pictures: dict, progress):
+@contextlib.contextmanager
+def _rendering(site: Site, jobs: list, staging: Staging, templates: render.Templates, pictures: dict, progress):
+    """Start rendering JOBS, in a process per core when there are many; gives an iterator of (source, PageResult).
+    The workers start at once, so the caller can do other work while they render."""
     if not jobs:
+        yield iter(())
         return
     _setup(site, staging, templates, pictures)
-    workers = int(os.environ.get("HP_WORKERS", 0)) or min(os.cpu_count() or 1, 8)
+    workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers == 1:
-        for job in jobs:
-            yield _render_one(job)
-            if progress:
-                progress(1)
+        yield _serially(jobs, progress)
         return
     # Send pages without their bodies' text twice: the forked workers already hold the site.
     size = max(8, min(64, len(jobs) // (workers * 8)))  # small chunks: no worker idles while the other finishes
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    import multiprocessing  # only here: a small rebuild does not pay for importing it
+
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for chunk, written in pool.imap_unordered(_render_chunk, chunks):
-            staging.record(written)
-            yield from chunk
-            if progress:
-                progress(len(chunk))
+        yield _gathered(pool.imap_unordered(_render_chunk, chunks), staging, progress)
+
+
+def _serially(jobs: list, progress):
+    for job in jobs:
+        yield _render_one(job)
+        if progress:
+            progress(1)
+
+
+def _gathered(chunks, staging: Staging, progress):
+    for chunk, written in chunks:
+        staging.record(written)
+        yield from chunk
+        if progress:
+            progress(len(chunk))
 
 
 def _version(fingerprint: str, site: Site, results: dict[str, PageResult], urls: dict[str, str]) -> str:

@@ -92,7 +92,7 @@ class Page:
         if self.original is not None:
             return self.original.body
         if self.body_text is None:
-            with open(self.file, encoding="utf-8") as f:
+            with open(self.file, encoding="utf-8", errors="replace") as f:  # a file that is not UTF-8 is an error already
                 text = f.read()
             self.body_text = text.split("\n", self.body_line - 1)[-1] if self.body_line > 1 else text
         return self.body_text
@@ -338,8 +338,7 @@ def load(config: Config, cached_meta: dict | None = None, known: dict | None = N
     codes = {lang.code for lang in config.languages}
     cached_meta = cached_meta if cached_meta is not None else {}
     known = known if known is not None else {}
-    seen = {}
-    pages, files = [], []
+    pages, files, seen = [], [], {}
     for rel, entry in walk(content):
         source = f"{CONTENT}/{rel}"
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(content.resolve()):

@@ -25,6 +25,7 @@ class Published:
     problems: list[Problem] = field(default_factory=list)
     bytes_saved: int = 0
     fonts: list[tuple[str, int, int]] = field(default_factory=list)  # web font: (file as named, bytes, WOFF2 bytes)
+    svgs: dict[tuple[str, str], svg.CleanResult] = field(default_factory=dict)  # (source, digest) -> cleaned
 
 
 def fingerprinted(name: str, data: bytes) -> str:
@@ -79,8 +80,10 @@ def _fingerprinted(staging: Staging, rel: str, data: bytes, precompress: bool) -
         write(staging, rel, data, precompress)
 
 
-def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir: Path) -> Published:
-    """Write the theme's assets under assets/ with fingerprinted names and the site's files, optimised."""
+def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir: Path,
+            svgs: dict | None = None) -> Published:
+    """Write the theme's assets under assets/ with fingerprinted names and the site's files, optimised.
+    SVGS: the previous build's Published.svgs, so that an unchanged SVG is not cleaned again."""
     config = site.config
     out = Published()
     css = stylesheet(config, token_set, _webfont(site, staging, token_set, cache_dir, out))
@@ -101,7 +104,7 @@ def publish(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir:
         _fingerprinted(staging, f"assets/{name}", data, config.precompress_assets)
         out.urls[rel] = f"{config.base_path}assets/{name}"
     for rel in site.files:
-        _content_file(site, staging, rel, cache_dir, out)
+        _content_file(site, staging, rel, cache_dir, out, svgs or {})
     return out
 
 
@@ -121,7 +124,7 @@ def _webfont(site: Site, staging: Staging, token_set: tokens.TokenSet, cache_dir
     return rules
 
 
-def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: Published) -> None:
+def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: Published, svgs: dict) -> None:
     config = site.config
     source = f"{CONTENT}/{rel}"
     ext = PurePosixPath(rel).suffix.lower()
@@ -132,7 +135,8 @@ def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: 
         return
     data = (config.root / source).read_bytes()
     if ext == ".svg":
-        result = svg.clean(data, source)
+        key = (source, hashlib.blake2b(data, digest_size=16).hexdigest())
+        result = out.svgs[key] = svgs.get(key) or svg.clean(data, source)
         out.problems += result.problems
         if result.ok:
             write(staging, rel, result.data, config.precompress_assets)

@@ -63,9 +63,11 @@ class Cache:
     structure: str = ""  # render.structure_key of the last build, with its fingerprint
     pictures: dict[str, str] = field(default_factory=dict)  # URL of a site image -> hash of what its <img> needs
     pages: dict[str, PageResult] = field(default_factory=dict)  # source -> what its last good render produced
-    extras: list[str] = field(default_factory=list)  # files of the pages that list pages (404s, sitemap, reviewers)
+    extras: tuple[list[str], list[Problem]] = ([], [])  # what _write_extras wrote and found
     written: set[str] = field(default_factory=set)  # every file of the output
     refs: dict = field(default_factory=dict)  # offline: hash of an HTML file -> the URLs it needs and links to
+    catalogs: list[Problem] | None = None  # what i18n.catalog_problems found (catalogs are in the fingerprint)
+    svgs: dict = field(default_factory=dict)  # the site's SVGs, cleaned: assets.Published.svgs
 
     @staticmethod
     def load(root: Path) -> "Cache":
@@ -129,12 +131,14 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     # The output folder as the site names it, so a site copied elsewhere keeps its cache
     out_name = config.output.relative_to(root).as_posix() if config.output.is_relative_to(root) else str(config.output)
     if cache.fingerprint != print_ or cache.output != out_name:
-        cache.pages, cache.structure, cache.extras, cache.written = {}, "", [], set()
+        cache.pages, cache.structure, cache.extras, cache.written, cache.svgs = {}, "", ([], []), set(), {}
     site, problems = content.load(config, cache.meta, cache.files)
     problems += reviewers.check(site)  # pages at the reviewers' addresses, reviewer photos that do not exist
     problems += reviewers.overdue(site, today or dt.date.today())  # warnings for the site's owner
     problems += translation_status.build_problems(site)  # pages missing in a language, translations out of date
-    problems += i18n.catalog_problems(config, root / CACHE_DIR if use_cache else None)  # untranslated interface texts
+    if cache.catalogs is None or cache.fingerprint != print_:
+        cache.catalogs = i18n.catalog_problems(config, root / CACHE_DIR if use_cache else None)
+    problems += cache.catalogs  # untranslated interface texts
     token_set, found = assets.load_tokens(config)
     problems += found
 
@@ -142,7 +146,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     staging = Staging(config.output, update=bool(cache.pages), previous_files=cache.written or None)
     templates = render.Templates(config.root, config.theme, root / CACHE_DIR if use_cache else None)
     try:
-        published = assets.publish(site, staging, token_set, root / CACHE_DIR)
+        published = assets.publish(site, staging, token_set, root / CACHE_DIR, cache.svgs)
         problems += published.problems
         urls = published.urls
         shared = render.shared_context(config, urls, token_set)
@@ -164,14 +168,14 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
             else:
                 jobs.append((index, ctx, key))  # an index: a Page would pickle its whole tree to the workers
         with _rendering(site, jobs, staging, templates, published.pictures, progress) as rendered:
-            extras = cache.extras if same and staging.reuse_all(cache.extras) else \
+            extras = cache.extras if same and staging.reuse_all(cache.extras[0]) else \
                 _write_extras(site, staging, shared, token_set, templates, published.pictures)  # while they render
             results.update(rendered)
+        problems += extras[1]
         for result in results.values():
             problems += result.problems
         problems += check_links(site, results)
-        problems += offline.write(site, staging, shared, token_set, _version(print_, site, results, urls), templates,
-                                  cache.refs)
+        problems += offline.write(site, staging, _version(print_, site, results, urls), cache.refs)
 
         errors = [p for p in problems if p.severity == "error" or strict]
         kept = ((p.source, p.digest) for p in site.pages if not p.is_stand_in)  # stand-ins share their original's
@@ -190,7 +194,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     if jobs or not same or not (root / CACHE_DIR / SOURCE_MAP).is_file():
         write_source_map(root, site, results)
     cache.fingerprint, cache.output, cache.structure, cache.pictures = print_, out_name, structure, pictures
-    cache.pages, cache.extras, cache.written = results, extras, staging.files()
+    cache.pages, cache.extras, cache.written, cache.svgs = results, extras, staging.files(), published.svgs
     if use_cache:
         cache.save(root)
     return Result(config.output, Counter(p.lang for p in site.pages), len(jobs),
@@ -209,12 +213,14 @@ def _picture_keys(pictures: dict[str, dict], base: str) -> dict[str, str]:
 
 
 def _write_extras(site: Site, staging: Staging, shared: dict, token_set, templates: render.Templates,
-                  pictures: dict) -> list[str]:
-    """The pages that list pages or reviewers (root, 404s, sitemap, style guide, reviewers); returns their files."""
+                  pictures: dict) -> tuple[list[str], list[Problem]]:
+    """What depends on the site's structure but on no page's body: the pages that list pages or reviewers (root,
+    404s, sitemap, style guide, reviewers) and the offline shell. Returns their files and problems."""
     before = staging.files()
     write_special_pages(site, staging, shared, token_set, templates)
     reviewers.write_pages(site, staging, shared, templates, pictures)
-    return sorted(staging.files() - before)
+    problems = offline.write_shell(site, staging, shared, token_set, templates)
+    return sorted(staging.files() - before), problems
 
 
 # Render workers: forked after the site is loaded, so they share it instead of receiving it pickled.

@@ -32,26 +32,19 @@ def _colour(token_set, mode: str, path: str, fallback: str | None = None) -> str
 
 # ------------------------------------------------------------------------------------------------ the build step
 
-def write(site, staging, shared: dict, token_set, version: str, templates: render.Templates,
-          memo: dict | None = None) -> list[Problem]:
-    """Write sw.js, the manifests, icons and offline pages into STAGING, whose folder already holds every page and
-    asset of this build. VERSION is a hash of the build. Returns warnings and errors; writes nothing when offline
-    reading is off. MEMO (hash of a page -> what it refers to) saves parsing unchanged pages again: it is updated."""
+def write_shell(site, staging, shared: dict, token_set, templates: render.Templates) -> list[Problem]:
+    """Write the manifests, their icons and the offline pages into STAGING: what offline reading needs besides the
+    worker. They depend on the site's structure, theme and settings only. Returns warnings and errors."""
     config = site.config
     opts = config.offline
-    if opts.mode == "off":
+    if opts.mode != "on":
         return []
-    base = config.base_path
-    if opts.mode == "kill":
-        _write(config, staging, WORKER, kill_worker(base).encode())
-        return []
-
     problems = _collisions(site)
     if problems:
         return problems
+    base = config.base_path
     light = _colour(token_set, "light", "color.header.bg", "#ffffff")
     page_bg = _colour(token_set, "light", "color.surface.page", "#ffffff")
-
     source, where, found = _icon_source(config, opts)
     problems += found
     icon_urls: dict[str, str] = {}
@@ -62,15 +55,26 @@ def write(site, staging, shared: dict, token_set, version: str, templates: rende
             published = assets.fingerprinted(name, data)
             staging.write(f"assets/{published}", data)
             icon_urls[name] = f"{base}assets/{published}"
-
     for lang in config.languages:
         _write(config, staging, f"{lang.code}/{MANIFEST}", manifest(config, lang, icon_urls, light, page_bg))
     write_offline_pages(site, staging, shared, templates)
-
-    entries = precache_entries(site, staging, memo if memo is not None else {})
-    problems += _budget(entries, opts.precache_budget_kb)
-    _write(config, staging, WORKER, worker(config, version, entries).encode())
     return problems
+
+
+def write(site, staging, version: str, memo: dict | None = None) -> list[Problem]:
+    """Write sw.js into STAGING, whose folder already holds every page, asset and write_shell file of this build.
+    VERSION is a hash of the build. Returns warnings; writes nothing when offline reading is off. MEMO (hash of a
+    page -> what it refers to) saves parsing unchanged pages again: it is updated."""
+    config = site.config
+    opts = config.offline
+    if opts.mode == "off" or _collisions(site):  # collisions: reported by write_shell
+        return []
+    if opts.mode == "kill":
+        _write(config, staging, WORKER, kill_worker(config.base_path).encode())
+        return []
+    entries = precache_entries(site, staging, memo if memo is not None else {})
+    _write(config, staging, WORKER, worker(config, version, entries).encode())
+    return _budget(entries, opts.precache_budget_kb)
 
 
 def _write(config, staging, rel: str, data: bytes) -> None:

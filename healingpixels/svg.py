@@ -17,7 +17,6 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import DefusedXMLParser
-from scour import scour
 
 from .errors import Problem
 
@@ -74,12 +73,20 @@ HINT_FOREIGN = ("text inside <foreignObject> is a web page inside the picture; i
 # scour: keep viewBox, <title>, <desc>, role and aria-*; keep every id (pages may point at them); drop editor data
 # and comments; 5 significant digits. embed_rasters is off: on, scour reads any file or URL an <image> names
 # and pastes it into the output.
-_SCOUR = scour.sanitizeOptions(scour.parse_args([
+_SCOUR_ARGS = [
     "--enable-viewboxing", "--set-precision=5", "--set-c-precision=5", "--enable-comment-stripping",
     "--remove-metadata", "--strip-xml-prolog", "--indent=none", "--no-line-breaks", "--disable-embed-rasters",
     "--quiet",
-]))
+]
 _SCOUR_LOCK = threading.Lock()  # scour keeps its state in module globals
+
+
+@functools.cache
+def _scour():
+    """scour and its options, imported when an SVG is first optimised (a rebuild that reuses every SVG does not)."""
+    from scour import scour
+
+    return scour, scour.sanitizeOptions(scour.parse_args(_SCOUR_ARGS))
 
 
 @dataclass(frozen=True)
@@ -449,8 +456,9 @@ def clean(data: bytes, source: str) -> CleanResult:
     size = _intrinsic_size(root)
     sanitised = _serialise(root)
     try:
+        scour, options = _scour()
         with _SCOUR_LOCK:
-            optimised = scour.scourString(sanitised, _SCOUR)
+            optimised = scour.scourString(sanitised, options)
     except Exception as error:  # noqa: BLE001 - scour fails in many ways on odd input; the sanitised file will do
         problems.append(Problem(source, None, f"could not be optimised ({type(error).__name__}: {error}); "
                                 "it is published cleaned but not made smaller", "", "warning"))

@@ -316,6 +316,19 @@ def test_changing_a_title_rerenders_the_pages_that_show_it(warm, tmp_path):
     assert_same_tree(site / "public", cold)
 
 
+def test_changing_an_images_size_rerenders_the_pages_that_show_it(warm, tmp_path):
+    site, state = warm, program_state()
+    svg = (site / "content/images/snowflake.svg").read_text(encoding="utf-8")
+    write(site, "content/images/snowflake.svg", svg.replace('viewBox="0 0 32 32"', 'viewBox="0 0 48 48"'))
+    result = build(site)
+    skip_if_program_changed(state)
+    assert result.rendered == 2, "the English and Russian frostbite pages show it"
+    assert 'width="48" height="48"' in html(site / "public", "en/winter-health/frostbite/index.html")
+    cold = build(site, output=tmp_path / "cold", use_cache=False).output
+    skip_if_program_changed(state)
+    assert_same_tree(site / "public", cold)
+
+
 def test_adding_a_translation_updates_the_other_languages_alternates(warm, tmp_path):
     state = program_state()
     site = warm

@@ -1,6 +1,9 @@
 """Front matter and the content tree: every mistake in every file is reported in one run, each at its file:line."""
 from __future__ import annotations
 
+import hashlib
+import time
+
 import pytest
 
 from healingpixels.build import build
@@ -210,3 +213,35 @@ def test_a_page_copied_into_another_language_with_its_lang_is_caught(misplaced):
 def test_identical_broken_files_are_each_named(misplaced):
     dates = [p.file for p in misplaced[1] if "next_review must be a date" in p.message]
     assert sorted(dates) == ["content/en/asthma-copy.md", "content/ru/asthma.md"]
+
+
+def test_a_page_whose_file_is_unchanged_is_not_read_again(site, monkeypatch):
+    from healingpixels import config, content
+
+    real = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real() + 10**10)  # every file is older than the two-second window
+    cfg, meta, known = config.load(site), {}, {}
+    first, _ = content.load(cfg, meta, known)
+    read = []
+    monkeypatch.setattr(content, "digest", lambda data: read.append(data) or hashlib.blake2b(data, digest_size=16).hexdigest())
+    edit(site, "content/en/winter-health/asthma.md", "Cold, dry air", "Cold, very dry air")
+    again, _ = content.load(cfg, meta, known)
+    assert len(read) == 1 and b"very dry air" in read[0], "only the edited page is read"
+    assert [p.digest for p in again.pages if p.source != "content/en/winter-health/asthma.md"] == \
+        [p.digest for p in first.pages if p.source != "content/en/winter-health/asthma.md"]
+    assert "very dry air" in again.by_source["content/en/winter-health/asthma.md"].body
+    assert again.by_source["content/en/winter-health/frostbite.md"].body == first.by_source[
+        "content/en/winter-health/frostbite.md"].body, "an unread page's body is read when it is needed"
+
+
+def test_a_page_changed_within_two_seconds_is_read_again(site, monkeypatch):
+    """Two writes within one tick of the file system's clock can leave the same size and times: read such files again."""
+    from healingpixels import config, content
+
+    cfg, meta, known = config.load(site), {}, {}
+    write(site, "content/en/winter-health/asthma.md", page("Asthma in cold air", "First.\n", order="2"))
+    content.load(cfg, meta, known)
+    read = []
+    monkeypatch.setattr(content, "digest", lambda data: read.append(data) or hashlib.blake2b(data, digest_size=16).hexdigest())
+    content.load(cfg, meta, known)
+    assert any(b"First." in data for data in read)

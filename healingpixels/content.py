@@ -23,8 +23,14 @@ SLUG = re.compile(r"^[\w.-]+$")
 
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the C loader is several times faster
-    """Safe YAML that refuses a key written twice (plain YAML keeps the last one, silently)."""
+_FAST = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster
+TOP_KEY = re.compile(r"^[^\s#\-][^:\n]*:", re.M)  # a line that starts a top-level key
+
+
+class _Loader(_FAST):
+    """Safe YAML that refuses a key written twice (plain YAML keeps the last one, silently). Its check runs in
+    Python, so front matter is read with the plain loader first, and with this one only when it has fewer keys
+    than lines that start one."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -200,7 +206,9 @@ def parse_front_matter(source: str, data: bytes) -> tuple[dict, str, int, list[P
     body_line = text[: len(match.group(0).decode("utf-8"))].count("\n") + 1
     body = text[len(match.group(0).decode("utf-8")):]
     try:
-        fields = yaml.load(raw, Loader=_Loader) or {}
+        fields = yaml.load(raw, Loader=_FAST) or {}
+        if isinstance(fields, dict) and len(fields) != len(TOP_KEY.findall(raw)):
+            fields = yaml.load(raw, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         return {}, body, body_line, [_yaml_problem(source, exc)]
     if not isinstance(fields, dict):

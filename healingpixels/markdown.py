@@ -302,24 +302,25 @@ def _links(tokens: list[Token], ctx: _Context) -> None:
     """Rewrite relative .md links to page URLs and files to their published paths, and record them to check later."""
     page_dir = posixpath.dirname(ctx.source)
     for tok in tokens:
-        if tok.type == "footnote_reference_open":
+        if tok.type == "footnote_open":  # the ids markdown-it writes: fn1, fnref1
+            ctx.out.anchors.update((f"fn{tok.meta['id'] + 1}", f"fnref{tok.meta['id'] + 1}"))
+        if not tok.children or tok.type == "footnote_reference_open":
             continue
-        for j, child in enumerate(tok.children or []):
-            for attr in ("href", "src"):
-                url = child.attrGet(attr) if child.type in ("link_open", "image") else None
-                if url is None:
-                    continue
-                line = ctx.line(tok, j)
-                new = _resolve(url, attr, page_dir, ctx, line)
-                if new is not None:
-                    child.attrSet(attr, new)
-                ctx.out.locations.setdefault(f"{attr}={child.attrGet(attr)}", line)
-        for anchor in (t.attrGet("id") for t in tok.children or [] if t.type == "footnote_anchor"):
-            if anchor:
-                ctx.out.anchors.add(anchor)
-    # footnote ids markdown-it writes: fn1, fnref1
-    ctx.out.anchors.update(a for t in tokens if t.type == "footnote_open" for a in (f"fn{t.meta['id'] + 1}",))
-    ctx.out.anchors.update(f"fnref{t.meta['id'] + 1}" for t in tokens if t.type == "footnote_open")
+        for j, child in enumerate(tok.children):  # a page has hundreds: test the type first
+            kind = child.type
+            if kind == "footnote_anchor":
+                if child.attrGet("id"):
+                    ctx.out.anchors.add(child.attrGet("id"))
+                continue
+            attr = "href" if kind == "link_open" else "src" if kind == "image" else None
+            url = child.attrGet(attr) if attr else None
+            if url is None:
+                continue
+            line = ctx.line(tok, j)
+            new = _resolve(url, attr, page_dir, ctx, line)
+            if new is not None:
+                child.attrSet(attr, new)
+            ctx.out.locations.setdefault(f"{attr}={child.attrGet(attr)}", line)
 
 
 def _resolve(url: str, attr: str, page_dir: str, ctx: _Context, line: int) -> str | None:

@@ -162,6 +162,11 @@ def _refs(data: bytes) -> tuple[list[str], list[str]]:
     return parser.needs, parser.links
 
 
+def page_refs(data: bytes) -> dict[str, tuple[list[str], list[str]]]:
+    """{hash of a page: what it needs and links to}, for precache_entries' memo."""
+    return {hashlib.blake2b(data, digest_size=16).hexdigest(): _refs(data)}
+
+
 def precache_entries(site, staging, memo: dict) -> list[tuple[str, str, int]]:
     """(URL, revision, bytes) of what the worker downloads when it installs, sorted by URL: the root page, each
     language's home and offline pages and what they need to render, and every page marked offline: true with the
@@ -177,7 +182,7 @@ def precache_entries(site, staging, memo: dict) -> list[tuple[str, str, int]]:
         shell[url] = rel
         data = staging.path(rel).read_bytes()
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        needs, links = used[digest] = memo.get(digest) or _refs(data)  # a large home page takes long to parse
+        needs, links = used[digest] = memo.get(digest) or _refs(data)
         for href in needs + (links if with_links else []):
             found = _local_file(config, staging, url, href)
             if found:

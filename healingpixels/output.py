@@ -33,7 +33,12 @@ class Staging:
         """The path to write REL at, its folder made once (plain strings: this runs for every file of a build)."""
         folder = os.path.dirname(rel)
         if folder not in self._made:
-            os.makedirs(os.path.join(self._root, folder), exist_ok=True)
+            try:  # one system call for the usual case, a page's folder in a folder that exists
+                os.mkdir(os.path.join(self._root, folder))
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(os.path.join(self._root, folder), exist_ok=True)
             self._made.add(folder)
         self._written.add(rel)
         return os.path.join(self._root, rel)

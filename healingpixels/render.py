@@ -96,6 +96,8 @@ def _newstyle(catalog):
     @pass_context
     def gettext(context, string: str, **variables) -> str:
         text = catalog.gettext(string)
+        if not variables and "%" not in text:  # most texts: nothing to fill in (a page has dozens)
+            return Markup(text) if context.eval_ctx.autoescape else text
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
     @pass_context

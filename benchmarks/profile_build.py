@@ -34,10 +34,10 @@ STAGES = [
     ("  blake2b digest of each source", "content.py", "digest"),
     ("  tree, translations", "content.py", "_link_tree"),
     ("tokens + assets.publish (CSS, images copied)", "assets.py", "publish"),
-    ("page_context: data each template sees", "render.py", "page_context"),
-    ("context_key: json.dumps + blake2b of each context", "render.py", "context_key"),
     ("worker set-up (parser, Jinja envs, templates)", "build.py", "_setup"),
     ("render one page (everything below)", "build.py", "_render_one"),
+    ("  page_context: data each template sees", "render.py", "page_context"),
+    ("  context_key: marshal + blake2b of each context", "render.py", "context_key"),
     ("  Markdown: PageRenderer.render", "markdown.py", "render"),
     ("    markdown-it parse (block + inline)", "main.py", "parse"),
     ("    heading ids", "markdown.py", "_heading_ids"),
@@ -47,7 +47,8 @@ STAGES = [
     ("  Jinja template render (render_page)", "render.py", "render_page"),
     ("  writing files (Staging.write)", "output.py", "write"),
     ("link check (check_links)", "build.py", "check_links"),
-    ("special pages (404, root, sitemap, robots)", "special_pages.py", "write_special_pages"),
+    ("listing pages and offline shell (404, root, sitemap, reviewers)", "build.py", "_write_extras"),
+    ("offline: precache list and sw.js", "offline.py", "write"),
     ("commit (rename into place)", "output.py", "commit"),
 ]
 
@@ -64,17 +65,18 @@ def stage_times(stats: pstats.Stats) -> dict[str, tuple[float, int]]:
 
 
 def pickle_cost(site_root: Path) -> None:
-    """Rebuild the parallel build's jobs and time pickling them in its chunk size."""
-    from healingpixels import assets, build, config as config_mod, content, render
+    """Rebuild the jobs a parallel rebuild sends its workers when every page must be rendered again (a cold build
+    sends only indexes: its workers work out the contexts) and time pickling them in its chunk size."""
+    from healingpixels import assets, config as config_mod, content, render
 
     config = config_mod.load(site_root, None)
     site, _ = content.load(config, {})
     token_set, _ = assets.load_tokens(config)
-    urls = {"theme.css": "/assets/theme.css"}
+    shared = render.shared_context(config, {"theme.css": "/assets/theme.css"}, token_set)
     jobs = []
-    for page in site.pages:
-        ctx = render.page_context(site, page, urls)
-        jobs.append((page, ctx, render.context_key(ctx)))
+    for index, page in enumerate(site.pages):
+        ctx = render.page_context(site, page, shared)
+        jobs.append((index, ctx, render.context_key(ctx)))
     workers = min(os.cpu_count() or 1, 8)
     size = max(8, len(jobs) // (workers * 8))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]

@@ -13,8 +13,9 @@ import pickle
 import posixpath
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from . import assets, components, config as config_mod, content, i18n, images, offline, render, reviewers, translation_status
 from jinja2 import TemplateError
@@ -24,11 +25,11 @@ from .errors import BuildError, Problem
 from .markdown import PageRenderer
 from .output import Staging
 from .render import theme_dirs, component_dirs, locales_dirs
-from .special_pages import write_special_pages
+from .special_pages import write_sitemap, write_special_pages
 
 CACHE_DIR = ".healingpixels-cache"
 SOURCE_MAP = "sourcemap.json"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 PAGE_BROTLI_QUALITY = 5  # pages are many and each is read by few: 11 would triple a cold build for 6 % fewer bytes
 PARALLEL_FROM = 48  # below this many pages to render, a process pool costs more than it saves
 
@@ -44,14 +45,13 @@ class Result:
     fonts: list[tuple[str, int, int]] = field(default_factory=list)  # web font: (file as named, bytes, WOFF2 bytes)
 
 
-@dataclass
-class PageResult:
+class PageResult(NamedTuple):  # a tuple of plain data: the cache stores thousands with marshal, not pickle
     key: str  # hash of everything the page's HTML depends on
     digest: str  # of the source it was rendered from
-    anchors: set[str]
-    links: list[tuple]  # Link, or as read back from the cache: a plain tuple of the same fields
-    problems: list[Problem]
+    anchors: tuple[str, ...]
+    links: list[tuple]  # markdown.Link's fields
     locations: dict[str, int]
+    problems: list[Problem]  # not in marshal's part of the cache: stored apart, and rarely any
 
 
 @dataclass
@@ -60,11 +60,11 @@ class Cache:
     fingerprint: str = ""
     output: str = ""  # the folder the pages below were written to
     files: dict = field(default_factory=dict)  # source -> (file signature, digest): unchanged files are not read
-    meta: dict = field(default_factory=dict)  # (source, digest) -> parsed front matter
+    meta: dict = field(default_factory=dict)  # (source, digest) -> (content.Meta, body line, problems)
     structure: str = ""  # render.structure_key of the last build, with its fingerprint
     pictures: dict[str, str] = field(default_factory=dict)  # URL of a site image -> hash of what its <img> needs
     pages: dict[str, PageResult] = field(default_factory=dict)  # source -> what its last good render produced
-    extras: tuple[list[str], list[Problem]] = ([], [])  # what _write_extras wrote and found
+    extras: dict = field(default_factory=dict)  # name -> (key, files, problems) of what _write_extras wrote
     written: set[str] = field(default_factory=set)  # every file of the output
     refs: dict = field(default_factory=dict)  # offline: hash of an HTML file -> the URLs it needs and links to
     catalogs: list[Problem] | None = None  # what i18n.catalog_problems found (catalogs are in the fingerprint)
@@ -77,10 +77,12 @@ class Cache:
                 version, data = pickle.load(f)
             if version != CACHE_VERSION:
                 return Cache()
-            # Results are kept as plain data in marshal's format, several times faster than pickling objects
+            # The two large parts are plain data in marshal's format: several times faster than pickled objects
             problems = data.pop("problems")
-            data["pages"] = {source: PageResult(key, digest, set(anchors), links, problems.get(source, []), locations)
-                             for source, (key, digest, anchors, links, locations) in marshal.loads(data["pages"]).items()}
+            data["pages"] = {source: PageResult(*result, problems.get(source, []))
+                             for source, result in marshal.loads(data["pages"]).items()}
+            data["meta"] = {key: (content.Meta.from_plain(meta), line, [Problem(*p) for p in found])
+                            for key, (meta, line, found) in marshal.loads(data["meta"]).items()}
             return Cache(**data)
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError, TypeError, KeyError):
             return Cache()
@@ -89,9 +91,11 @@ class Cache:
         folder = root / CACHE_DIR
         folder.mkdir(exist_ok=True)
         (folder / ".gitignore").write_text("*\n")
-        data = dict(vars(self), pages=marshal.dumps({
-            source: (r.key, r.digest, tuple(r.anchors), [tuple(link) for link in r.links], r.locations)
-            for source, r in self.pages.items()}), problems={source: r.problems for source, r in self.pages.items() if r.problems})
+        data = dict(vars(self),
+                    pages=marshal.dumps({source: result[:5] for source, result in self.pages.items()}),
+                    problems={source: result.problems for source, result in self.pages.items() if result.problems},
+                    meta=marshal.dumps({key: (meta.plain(), line, [astuple(p) for p in found])
+                                        for key, (meta, line, found) in self.meta.items()}))
         tmp = folder / f"build.pickle.{os.getpid()}"
         with tmp.open("wb") as f:
             pickle.dump((CACHE_VERSION, data), f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -108,7 +112,7 @@ def fingerprint(config: config_mod.Config) -> str:
             if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".mo"):
                 h.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     h.update((config.root / config_mod.CONFIG_FILE).read_bytes())
-    for extra in (config.tokens, config.root / content.REVIEWERS):
+    for extra in (config.tokens, config.root / content.REVIEWERS, config.offline.icon):  # files site.toml names
         if extra and extra.is_file():
             h.update(extra.read_bytes())
     return h.hexdigest()
@@ -132,7 +136,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     # The output folder as the site names it, so a site copied elsewhere keeps its cache
     out_name = config.output.relative_to(root).as_posix() if config.output.is_relative_to(root) else str(config.output)
     if cache.fingerprint != print_ or cache.output != out_name:
-        cache.pages, cache.structure, cache.extras, cache.written, cache.svgs = {}, "", ([], []), set(), {}
+        cache.pages, cache.structure, cache.extras, cache.written, cache.svgs = {}, "", {}, set(), {}
     site, problems = content.load(config, cache.meta, cache.files)
     problems += reviewers.check(site)  # pages at the reviewers' addresses, reviewer photos that do not exist
     problems += reviewers.overdue(site, today or dt.date.today())  # warnings for the site's owner
@@ -172,12 +176,12 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
             else:
                 jobs.append((index, ctx, key))  # an index: a Page would pickle its whole tree to the workers
         with _rendering(site, jobs, staging, templates, shared, published.pictures, progress) as rendered:
-            extras = cache.extras if same and staging.reuse_all(cache.extras[0]) else \
-                _write_extras(site, staging, shared, token_set, templates, published.pictures)  # while they render
+            extras = _write_extras(site, staging, cache.extras, structure, shared, token_set, templates,
+                                   published.pictures)  # while they render
             for source, result, page_refs in rendered:
                 results[source] = result
                 refs.update(page_refs)
-        problems += extras[1]
+        problems += [p for _, _, found in extras.values() for p in found]
         for result in results.values():
             problems += result.problems
         problems += check_links(site, results)
@@ -219,15 +223,30 @@ def _picture_keys(pictures: dict[str, dict], base: str) -> dict[str, str]:
     return keys
 
 
-def _write_extras(site: Site, staging: Staging, shared: dict, token_set, templates: render.Templates,
-                  pictures: dict) -> tuple[list[str], list[Problem]]:
-    """What depends on the site's structure but on no page's body: the pages that list pages or reviewers (root,
-    404s, sitemap, style guide, reviewers) and the offline shell. Returns their files and problems."""
-    before = staging.files()
-    write_special_pages(site, staging, shared, token_set, templates)
-    reviewers.write_pages(site, staging, shared, templates, pictures)
-    problems = offline.write_shell(site, staging, shared, token_set, templates)
-    return sorted(staging.files() - before), problems
+def _write_extras(site: Site, staging: Staging, previous: dict, structure: str, shared: dict, token_set,
+                  templates: render.Templates, pictures: dict) -> dict:
+    """The files that depend on no page's body, in two groups, each kept from the last build while its inputs are
+    the same: the lists of pages (sitemap, reviewers' pages), which change with any page's place or front matter;
+    and the chrome (root, 404s, style guide, offline shell), which only the header and footer change (editing a
+    page's title does not). Returns name -> (key, files, problems)."""
+    chrome = [render.common_context(site, lang.code, shared) for lang in site.config.languages]
+    groups = {
+        "lists": (structure, lambda: (write_sitemap(site, staging),
+                                      reviewers.write_pages(site, staging, shared, templates, pictures))),
+        "chrome": (hashlib.blake2b(marshal.dumps((shared, chrome, site.files), 2)).hexdigest(),  # files: collisions
+                   lambda: (write_special_pages(site, staging, shared, token_set, templates),
+                            offline.write_shell(site, staging, shared, token_set, templates))),
+    }
+    out = {}
+    for name, (key, write) in groups.items():
+        old = previous.get(name)
+        if old and old[0] == key and staging.reuse_all(old[1]):
+            out[name] = old
+            continue
+        before = staging.files()
+        problems = [p for found in write() if found for p in found]
+        out[name] = (key, sorted(staging.files() - before), problems)
+    return out
 
 
 # Render workers: forked after the site is loaded, so they share it instead of receiving it pickled.
@@ -261,8 +280,9 @@ def _render_one(job: tuple[int, dict | None, str | None]) -> tuple[str, PageResu
     # The home pages may list thousands of pages: reading their links here saves the build's last step doing it
     refs = offline.page_refs(html) if not page.path or page.meta.offline else {}
     if page.is_stand_in:  # its links and problems are its original's, checked and reported there
-        return page.source, PageResult(key, page.digest, body.anchors, [], [], body.locations), refs
-    return page.source, PageResult(key, page.digest, body.anchors, body.links, body.problems, body.locations), refs
+        return page.source, PageResult(key, page.digest, tuple(sorted(body.anchors)), [], body.locations, []), refs
+    return page.source, PageResult(key, page.digest, tuple(sorted(body.anchors)), [tuple(link) for link in body.links],
+                                   body.locations, body.problems), refs
 
 
 def _render_chunk(jobs: list) -> tuple[list, set[str]]:

@@ -75,6 +75,18 @@ class Meta:
     offline: bool = False  # precached by the service worker, with the images and documents it links to
     lines: dict[str, int] = field(default_factory=dict)  # field -> line in the source, for later messages
 
+    def plain(self) -> tuple:
+        """The fields as plain data (dates as day numbers), which the build cache stores much faster than objects."""
+        return (self.title, self.description, self.reviewed and self.reviewed.toordinal(),
+                self.next_review and self.next_review.toordinal(), self.reviewer, self.translation_key, self.tags,
+                self.draft, self.order, self.offline, self.lines)
+
+    @classmethod
+    def from_plain(cls, fields: tuple) -> "Meta":
+        title, description, reviewed, next_review, *rest = fields
+        return cls(title, description, reviewed and dt.date.fromordinal(reviewed),
+                   next_review and dt.date.fromordinal(next_review), *rest)
+
 
 @dataclass(eq=False)  # pages are compared by identity: comparing fields would walk the whole tree
 class Page:

@@ -8,8 +8,8 @@ reviewers.toml (content.load_reviewers); a page can only name one declared there
 from __future__ import annotations
 
 import datetime as dt
+import html
 import posixpath
-from xml.sax.saxutils import escape, quoteattr
 
 from . import assets, images, render
 from .content import CONTENT, REVIEWERS, Page, Site
@@ -156,10 +156,10 @@ def sitemap_lines(site: Site) -> list[str]:
     lines = []
     for group in url_groups(site):
         for _, url in sorted(group.items()):
-            lines.append(f"<url><loc>{escape(config.base_url + url[len(base):])}</loc>")
+            lines.append(f"<url><loc>{html.escape(config.base_url + url[len(base):])}</loc>")
             for code, other in sorted(group.items()):
-                lines.append(f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} '
-                             f'href={quoteattr(config.base_url + other[len(base):])}/>')
+                lines.append(f'<xhtml:link rel="alternate" hreflang="{html.escape(code)}" '
+                             f'href="{html.escape(config.base_url + other[len(base):])}"/>')
             lines.append("</url>")
     return lines
 

@@ -1,7 +1,7 @@
 """Pages every site has besides its content: the language chooser at /, a 404 page per language, sitemap and robots."""
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+import html
 
 from . import deploy, render, reviewers
 from .content import Site
@@ -12,6 +12,7 @@ from .tokens import TokenSet
 
 def write_special_pages(site: Site, staging: Staging, shared: dict, token_set: TokenSet,
                         templates: render.Templates) -> None:
+    """The language chooser at /, a 404 page per language, the style guide, robots.txt and _headers."""
     config = site.config
     default = config.default_language
     for lang in config.languages:
@@ -27,31 +28,31 @@ def write_special_pages(site: Site, staging: Staging, shared: dict, token_set: T
                                   for t in root["translations"]]
             staging.write("index.html", templates.render("root.html", root, lang).encode())
     write_styleguide(site, staging, shared, token_set, templates)  # /styleguide/: noindex, linked from nowhere
-    staging.write("sitemap.xml", sitemap(site).encode())
     staging.write("_headers", deploy.netlify_headers(config).encode())
     staging.write("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n".encode())
+
+
+def write_sitemap(site: Site, staging: Staging) -> None:
+    staging.write("sitemap.xml", sitemap(site).encode())
 
 
 def sitemap(site: Site) -> str:
     """Every page with its translations as xhtml:link alternates, as search engines read them."""
     config = site.config
     base = config.base_path
-
-    def absolute(page) -> str:
-        return config.base_url + page.url(base)[len(base):]
-
+    absolute = {page.source: html.escape(config.base_url + page.url(base)[len(base):]) for page in site.pages}
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     for page in site.pages:
         if page.is_stand_in:  # another language's page shown until a translation exists: its canonical is that page
             continue
-        lines.append(f"<url><loc>{escape(absolute(page))}</loc>")
+        lines.append(f"<url><loc>{absolute[page.source]}</loc>")
         if page.meta.reviewed:
             lines.append(f"<lastmod>{page.meta.reviewed.isoformat()}</lastmod>")
         group = site.translations.get(page.key, {})
         if len(group) > 1:
             for code, other in sorted(group.items()):
-                lines.append(f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} href={quoteattr(absolute(other))}/>')
+                lines.append(f'<xhtml:link rel="alternate" hreflang="{html.escape(code)}" href="{absolute[other.source]}"/>')
         lines.append("</url>")
     lines += reviewers.sitemap_lines(site)
     lines.append("</urlset>")

@@ -316,6 +316,16 @@ def test_changing_a_title_rerenders_the_pages_that_show_it(warm, tmp_path):
     assert_same_tree(site / "public", cold)
 
 
+def test_renaming_a_section_updates_every_pages_menu_and_the_404_pages(warm, tmp_path):
+    site, state = warm, program_state()
+    edit(site, "content/en/winter-health/index.md", "title: Winter health", "title: Cold weather")
+    build(site)
+    skip_if_program_changed(state)
+    for rel in ("en/404.html", "404.html", "en/winter-health/frostbite/index.html"):
+        assert "Cold weather" in html(site / "public", rel), rel
+    assert_same_tree(site / "public", build(site, output=tmp_path / "cold", use_cache=False).output)
+
+
 def test_changing_an_images_size_rerenders_the_pages_that_show_it(warm, tmp_path):
     site, state = warm, program_state()
     svg = (site / "content/images/snowflake.svg").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import FIXTURE, ROOT, Doc, copy_fixture, edit
+from conftest import FIXTURE, ROOT, Doc, assert_same_tree, copy_fixture, edit
 from healingpixels import build as build_mod, config as config_mod, content, offline, render
 from healingpixels.build import build
 from healingpixels.errors import BuildError
@@ -289,3 +289,15 @@ def test_offline_settings_come_from_site_toml(tmp_path):
     opts = config_mod.load(root).offline
     assert opts.mode == "kill" and opts.icon == root / "art/icon.png" and opts.precache_budget_kb == 300
     assert config_mod.Offline().mode == "on" and config_mod.Offline(enabled=False).mode == "off"
+
+
+def test_a_new_icon_in_the_same_file_reaches_the_manifests_on_a_rebuild(tmp_path):
+    root = make_site(tmp_path / "site")
+    (root / "art").mkdir()
+    Image.new("RGB", (512, 512), "#7aa6c2").save(root / "art" / "icon.png")
+    with (root / "site.toml").open("a", encoding="utf-8") as f:
+        f.write('icon = "art/icon.png"\n')
+    build(root)
+    Image.new("RGB", (512, 512), "#1b4f72").save(root / "art" / "icon.png")  # same name and size, new picture
+    build(root)
+    assert_same_tree(root / "public", build(root, tmp_path / "cold", use_cache=False).output)

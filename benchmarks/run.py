@@ -273,7 +273,7 @@ def hp_command(args, code: Path | None) -> tuple[list[str], dict]:
     if code is None:
         return [str(args.python.parent / "healingpixels")], env
     env["PYTHONPATH"] = str(code)  # before site-packages, so before the editable install of the work tree
-    return [str(args.python), "-c", "import sys; from healingpixels.cli import main; main(prog_name='healingpixels')"], env
+    return [str(args.python), "-c", "from healingpixels.cli import run; run()"], env
 
 
 def ensure_tools(peers: list[str], bench: Path) -> None:

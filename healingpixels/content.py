@@ -110,7 +110,7 @@ class Page:
         if self.original is not None:
             return self.original.body
         if self.body_text is None:
-            with open(self.file, encoding="utf-8", errors="replace") as f:  # a file that is not UTF-8 is an error already
+            with open(self.file, encoding="utf-8", errors="replace", newline="") as f:  # not UTF-8: an error already
                 text = f.read()
             self.body_text = text.split("\n", self.body_line - 1)[-1] if self.body_line > 1 else text
         return self.body_text

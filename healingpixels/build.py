@@ -304,7 +304,7 @@ def _rendering(site: Site, jobs: list, staging: Staging, templates: render.Templ
         yield _serially(jobs, progress)
         return
     # Send pages without their bodies' text twice: the forked workers already hold the site.
-    size = max(8, min(64, len(jobs) // (workers * 8)))  # small chunks: no worker idles while the other finishes
+    size = max(8, min(32, len(jobs) // (workers * 8)))  # small chunks: no worker idles long while the other finishes
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     import multiprocessing  # only here: a small rebuild does not pay for importing it
 

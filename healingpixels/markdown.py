@@ -1,6 +1,7 @@
 """Markdown to safe HTML with markdown-it-py: heading ids, checked links, components, sanitised raw HTML."""
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -50,6 +51,7 @@ class Rendered:
     locations: dict[str, int] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=4096)  # the same headings recur page after page ("Symptoms", "When to get help")
 def slugify(text: str) -> str:
     """A heading id that keeps every script: 'Когда звонить 103' -> 'когда-звонить-103', '何时就医？' -> '何时就医'.
     Letters, combining marks (Devanagari, Thai vowels) and digits stay; punctuation and symbols go."""

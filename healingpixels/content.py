@@ -242,24 +242,35 @@ def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
     return Problem(source, line, f"front matter: {what}", hint)
 
 
-def _field_line(data: bytes, key: str) -> int:
-    match = re.search(rb"^" + re.escape(key.encode()) + rb"\s*:", data, re.M)
-    return data[: match.start()].count(b"\n") + 1 if match else 2
+KEY_LINE = re.compile(rb"^([^\s#:\-][^:\n]*?)\s*:", re.M)
+
+
+def _key_lines(data: bytes) -> dict[str, int]:
+    """The line each key of the front matter is written on (the first time), found in one pass."""
+    match = FRONT_MATTER.match(data)
+    lines: dict[str, int] = {}
+    if match and match.group(1):
+        start = match.start(1)
+        for key in KEY_LINE.finditer(match.group(1)):
+            name = key.group(1).decode("utf-8", "replace").strip("'\"")
+            lines.setdefault(name, data.count(b"\n", 0, start + key.start()) + 1)
+    return lines
 
 
 def check_meta(source: str, data: bytes, fields: dict, lang: str, is_index: bool) -> tuple[Meta, list[Problem]]:
     """Validate front matter fields by type; each problem names the line of its key."""
     problems = []
+    where = _key_lines(data)
 
     def bad(key, message, hint=""):
-        problems.append(Problem(source, _field_line(data, key), f"front matter: {message}", hint or FIELDS[key][1]))
+        problems.append(Problem(source, where.get(key, 2), f"front matter: {message}", hint or FIELDS[key][1]))
 
     meta = Meta()
     for key, value in fields.items():
         if key not in FIELDS:
             close = difflib.get_close_matches(str(key), FIELDS, n=1)
             bad_key_hint = f"did you mean {close[0]}?" if close else "known keys: " + ", ".join(FIELDS)
-            problems.append(Problem(source, _field_line(data, str(key)), f'front matter: unknown key "{key}"', bad_key_hint))
+            problems.append(Problem(source, where.get(str(key), 2), f'front matter: unknown key "{key}"', bad_key_hint))
             continue
         kind = FIELDS[key][0]
         if kind == "date":
@@ -293,7 +304,7 @@ def check_meta(source: str, data: bytes, fields: dict, lang: str, is_index: bool
                 bad(key, f'lang is "{value}" but the page is in the {lang} folder', f"write lang: {lang}, or leave it out")
             continue
         setattr(meta, key, value)
-        meta.lines[key] = _field_line(data, key)
+        meta.lines[key] = where.get(key, 2)
     if not meta.title and "title" not in fields:
         problems.append(Problem(source, 1, "front matter: title is missing", "add a line like title: Seasonal flu"))
     if meta.reviewed and meta.next_review and meta.next_review <= meta.reviewed:
@@ -358,7 +369,7 @@ def load(config: Config, cached_meta: dict | None = None, known: dict | None = N
     codes = {lang.code for lang in config.languages}
     cached_meta = cached_meta if cached_meta is not None else {}
     known = known if known is not None else {}
-    pages, files, seen = [], [], {}
+    pages, files, entries = [], [], []  # entries: the pages to be, with their digest when it is known
     for rel, entry in walk(content):
         source = f"{CONTENT}/{rel}"
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(content.resolve()):
@@ -381,23 +392,20 @@ def load(config: Config, cached_meta: dict | None = None, known: dict | None = N
                                     "rename it, e.g. seasonal-flu.md (spaces and # break links)"))
             continue
         signature = _signature(entry)
-        body = None
         if signature is not None and known.get(source, (None,))[0] == signature and (source, known[source][1]) in cached_meta:
-            page_digest = known[source][1]
+            entries.append((source, top, path, is_index, entry.path, signature, known[source][1]))
         else:
-            data = Path(entry.path).read_bytes()
-            page_digest = digest(data)
-            if (source, page_digest) not in cached_meta:
-                fields, body, body_line, found = parse_front_matter(source, data)
-                meta, more = check_meta(source, data, fields, top, is_index) if not found else (Meta(), [])
-                cached_meta[(source, page_digest)] = (meta, body_line, found + more)
-        seen[source] = (signature, page_digest)
+            entries.append((source, top, path, is_index, entry.path, signature, None))
+    read = _read_pages([(source, top, is_index, file) for source, top, _, is_index, file, _, digest in entries
+                        if digest is None], cached_meta)
+    known.clear()
+    for source, top, path, is_index, file, signature, page_digest in entries:
+        page_digest, body = (page_digest, None) if page_digest else read[source]
+        known[source] = (signature, page_digest)
         meta, body_line, found = cached_meta[(source, page_digest)]
         problems.extend(found)
         if not meta.draft:
-            pages.append(Page(source, top, path, is_index, meta, body, body_line, page_digest, file=entry.path))
-    known.clear()
-    known.update(seen)
+            pages.append(Page(source, top, path, is_index, meta, body, body_line, page_digest, file=file))
 
     pages = sorted(pages + stand_ins(config, pages), key=lambda p: p.source)
     reviewers, found = load_reviewers(config)
@@ -405,6 +413,47 @@ def load(config: Config, cached_meta: dict | None = None, known: dict | None = N
     site = Site(config, pages, files, reviewers)
     problems.extend(_link_tree(site))
     return site, problems
+
+
+PARALLEL_FROM = 1000  # pages to read: from here, reading them in a process per core saves more than it costs
+
+
+def _read_pages(unread: list[tuple[str, str, bool, str]], cached_meta: dict) -> dict[str, tuple[str, str | None]]:
+    """Read, hash and check the front matter of each (source, language, is_index, file), putting what was parsed in
+    CACHED_META; returns source -> (digest, body or None). Parsing front matter is most of the serial start of a
+    cold build (PyYAML builds its objects in Python), so many pages are read in a process per core; their bodies
+    are then read again when they are rendered, rather than sent back."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(unread) < PARALLEL_FROM or workers == 1:
+        done = [_read_page(item, True) for item in unread]
+    else:
+        import gc
+        import multiprocessing
+
+        gc.freeze()  # as for the render workers: their collector leaves what they inherit alone
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                done = pool.starmap(_read_page, [(item, False) for item in unread], chunksize=64)
+        finally:
+            gc.unfreeze()
+    out = {}
+    for source, page_digest, meta, body_line, found, body in done:
+        key = (source, page_digest)
+        if key not in cached_meta:
+            cached_meta[key] = (Meta.from_plain(meta), body_line, [Problem(*p) for p in found])
+        out[source] = (page_digest, body)
+    return out
+
+
+def _read_page(item: tuple[str, str, bool, str], keep_body: bool) -> tuple:
+    """One page read and checked, as plain data (it may cross between processes)."""
+    source, lang, is_index, file = item
+    with open(file, "rb") as f:
+        data = f.read()
+    fields, body, body_line, found = parse_front_matter(source, data)
+    meta, more = check_meta(source, data, fields, lang, is_index) if not found else (Meta(), [])
+    return (source, digest(data), meta.plain(), body_line, [(p.file, p.line, p.message, p.hint, p.severity)
+                                                              for p in found + more], body if keep_body else None)
 
 
 def page_fallbacks(config: Config, code: str) -> tuple[str, ...]:

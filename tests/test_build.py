@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from healingpixels import build as build_mod
+from healingpixels import build as build_mod, content as content_mod
 from healingpixels.build import build
 from healingpixels.cli import main
 
@@ -378,12 +378,14 @@ def test_parallel_rendering_equals_serial_rendering(site, tmp_path, monkeypatch)
     state = program_state()
     extra = 9
     monkeypatch.setattr(build_mod, "PARALLEL_FROM", 4)  # so few pages already fork render workers
+    monkeypatch.setattr(content_mod, "PARALLEL_FROM", 4)  # and front matter readers
     for i in range(extra):
         write(site, f"content/en/winter-health/p{i:02d}.md",
               page(f"Part {i:02d}", f"## Part\n\nSee [frostbite](frostbite.md#symptoms) and [next](p{i + 1:02d}.md#part)"
                                     if i + 1 < extra else "## Part\n", order=str(i + 3)))
     parallel = build(site, output=tmp_path / "parallel", use_cache=False)
     monkeypatch.setattr(build_mod, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(content_mod, "PARALLEL_FROM", 10**9)
     serial = build(site, output=tmp_path / "serial", use_cache=False)
     assert parallel.rendered == serial.rendered == len(FIXTURE_PAGES) + extra
     skip_if_program_changed(state)

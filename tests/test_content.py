@@ -88,6 +88,14 @@ def test_all_front_matter_problems_come_in_one_build_error(broken):
     assert {p.file for p in problems} == set(BROKEN) | {UNCLOSED, TWICE}, "each broken file, and nothing else"
 
 
+def test_pages_read_in_a_process_per_core_give_the_same_problems(broken, monkeypatch):
+    from healingpixels import content
+
+    root, serial = broken
+    monkeypatch.setattr(content, "PARALLEL_FROM", 1)  # the fixture's few pages are read as a large site's are
+    assert problems_of(root, use_cache=False) == serial
+
+
 def test_unclosed_quote_is_reported_on_its_own_line(broken):
     _, problems = broken
     find(problems, UNCLOSED, 3, "front matter:")

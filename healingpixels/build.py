@@ -25,7 +25,7 @@ from .errors import BuildError, Problem
 from .markdown import PageRenderer
 from .output import Staging
 from .render import theme_dirs, component_dirs, locales_dirs
-from .special_pages import write_sitemap, write_special_pages
+from .special_pages import sitemap_key, write_sitemap, write_special_pages
 
 CACHE_DIR = ".healingpixels-cache"
 SOURCE_MAP = "sourcemap.json"
@@ -225,14 +225,14 @@ def _picture_keys(pictures: dict[str, dict], base: str) -> dict[str, str]:
 
 def _write_extras(site: Site, staging: Staging, previous: dict, structure: str, shared: dict, token_set,
                   templates: render.Templates, pictures: dict) -> dict:
-    """The files that depend on no page's body, in two groups, each kept from the last build while its inputs are
-    the same: the lists of pages (sitemap, reviewers' pages), which change with any page's place or front matter;
-    and the chrome (root, 404s, style guide, offline shell), which only the header and footer change (editing a
-    page's title does not). Returns name -> (key, files, problems)."""
+    """The files that depend on no page's body, in groups, each kept from the last build while its inputs are the
+    same: the reviewers' pages, which list pages by title (the site's structure); the sitemap, which lists their
+    addresses; and the chrome (root, 404s, style guide, offline shell), which only the header and footer change.
+    Editing a page's title rewrites the first only. Returns name -> (key, files, problems)."""
     chrome = [render.common_context(site, lang.code, shared) for lang in site.config.languages]
     groups = {
-        "lists": (structure, lambda: (write_sitemap(site, staging),
-                                      reviewers.write_pages(site, staging, shared, templates, pictures))),
+        "reviewers": (structure, lambda: [reviewers.write_pages(site, staging, shared, templates, pictures)]),
+        "sitemap": (sitemap_key(site), lambda: [write_sitemap(site, staging)]),
         "chrome": (hashlib.blake2b(marshal.dumps((shared, chrome, site.files), 2)).hexdigest(),  # files: collisions
                    lambda: (write_special_pages(site, staging, shared, token_set, templates),
                             offline.write_shell(site, staging, shared, token_set, templates))),

@@ -1,7 +1,9 @@
 """Pages every site has besides its content: the language chooser at /, a 404 page per language, sitemap and robots."""
 from __future__ import annotations
 
+import hashlib
 import html
+import marshal
 
 from . import deploy, render, reviewers
 from .content import Site
@@ -34,6 +36,14 @@ def write_special_pages(site: Site, staging: Staging, shared: dict, token_set: T
 
 def write_sitemap(site: Site, staging: Staging) -> None:
     staging.write("sitemap.xml", sitemap(site).encode())
+
+
+def sitemap_key(site: Site) -> str:
+    """A hash of what sitemap() reads besides site.toml and reviewers.toml (in the build's fingerprint): each page's
+    address, translation group and review date. Titles are not in it, so renaming a page keeps the sitemap."""
+    pages = [(p.source, p.lang, p.path, p.key, p.is_stand_in, p.meta.reviewed and p.meta.reviewed.toordinal())
+             for p in site.pages]
+    return hashlib.blake2b(marshal.dumps(pages), digest_size=16).hexdigest()
 
 
 def sitemap(site: Site) -> str:

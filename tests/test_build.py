@@ -326,6 +326,17 @@ def test_renaming_a_section_updates_every_pages_menu_and_the_404_pages(warm, tmp
     assert_same_tree(site / "public", build(site, output=tmp_path / "cold", use_cache=False).output)
 
 
+def test_a_new_review_date_reaches_the_sitemap(warm, tmp_path):
+    site, state = warm, program_state()
+    text = (site / "content/en/winter-health/asthma.md").read_text(encoding="utf-8")
+    old = re.search(r"^reviewed: (\S+)$", text, re.M).group(1)
+    edit(site, "content/en/winter-health/asthma.md", f"reviewed: {old}", "reviewed: 2026-11-30")
+    build(site)
+    skip_if_program_changed(state)
+    assert "<lastmod>2026-11-30</lastmod>" in html(site / "public", "sitemap.xml")
+    assert_same_tree(site / "public", build(site, output=tmp_path / "cold", use_cache=False).output)
+
+
 def test_changing_an_images_size_rerenders_the_pages_that_show_it(warm, tmp_path):
     site, state = warm, program_state()
     svg = (site / "content/images/snowflake.svg").read_text(encoding="utf-8")

@@ -76,7 +76,8 @@ class Meta:
     lines: dict[str, int] = field(default_factory=dict)  # field -> line in the source, for later messages
 
     def plain(self) -> tuple:
-        """The fields as plain data (dates as day numbers), which the build cache stores much faster than objects."""
+        """The fields as plain data (dates as day numbers), which the build cache stores much faster than objects;
+        `lines` comes last."""
         return (self.title, self.description, self.reviewed and self.reviewed.toordinal(),
                 self.next_review and self.next_review.toordinal(), self.reviewer, self.translation_key, self.tags,
                 self.draft, self.order, self.offline, self.lines)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
-import datetime as dt
 import difflib
 import hashlib
 import marshal
@@ -17,7 +15,7 @@ from markupsafe import Markup
 
 from . import i18n, images, svg, tokens
 from .config import Config, Language
-from .content import Meta, Page, Site
+from .content import Page, Site
 from .errors import Problem
 from .markdown import Rendered
 
@@ -318,16 +316,13 @@ def context_key(ctx: dict) -> str:
     return hashlib.blake2b(marshal.dumps(ctx, 2), digest_size=16).hexdigest()
 
 
-META_FIELDS = tuple(f.name for f in dataclasses.fields(Meta) if f.name != "lines")  # lines only place messages
-
-
 def structure_key(site: Site, shared: dict, pictures: dict[str, str]) -> str:
     """A hash of everything page_context reads besides a page's own digest (the program, theme, catalogs,
     site.toml and reviewers.toml are in the build's fingerprint): every page's place and front matter, the shared
     context, and the pictures (URL -> a hash of what an <img> of it needs). While it is unchanged, so is the context
-    of every page whose source is, and so are the pages that list pages (sitemap, 404s, reviewers)."""
+    of every page whose source is."""
     pages = [(p.source, p.lang, p.path, p.is_index, p.original.source if p.original else "",
-              [str(v) if isinstance(v, dt.date) else v for v in (getattr(p.meta, name) for name in META_FIELDS)])
+              p.meta.plain()[:-1])  # not the lines the fields are written on
              for p in site.pages]
     return hashlib.blake2b(marshal.dumps((pages, shared, sorted(pictures.items())), 2), digest_size=16).hexdigest()
 

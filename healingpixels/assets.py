@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from . import images, minify, svg, tokens, webfont
 from .config import Config
-from .content import CONTENT, Site
+from .content import CONTENT, Site, digest
 from .errors import Problem
 from .output import Staging
 from .render import component_dirs, theme_dirs
@@ -135,7 +135,7 @@ def _content_file(site: Site, staging: Staging, rel: str, cache_dir: Path, out: 
         return
     data = (config.root / source).read_bytes()
     if ext == ".svg":
-        key = (source, hashlib.blake2b(data, digest_size=16).hexdigest())
+        key = (source, digest(data))
         result = out.svgs[key] = svgs.get(key) or svg.clean(data, source)
         out.problems += result.problems
         if result.ok:

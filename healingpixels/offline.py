@@ -10,6 +10,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from . import assets, images, render
 from .config import Offline
+from .content import digest
 from .errors import BuildError, Problem
 
 # What the worker does, in numbers. Cache names are "hp|<base path>|<kind>": a second site on the same origin under
@@ -164,7 +165,7 @@ def _refs(data: bytes) -> tuple[list[str], list[str]]:
 
 def page_refs(data: bytes) -> dict[str, tuple[list[str], list[str]]]:
     """{hash of a page: what it needs and links to}, for precache_entries' memo."""
-    return {hashlib.blake2b(data, digest_size=16).hexdigest(): _refs(data)}
+    return {digest(data): _refs(data)}
 
 
 def precache_entries(site, staging, memo: dict) -> list[tuple[str, str, int]]:
@@ -175,14 +176,15 @@ def precache_entries(site, staging, memo: dict) -> list[tuple[str, str, int]]:
     base = config.base_path
     shell: dict[str, str] = {}  # URL -> the file's path in the output
     used: dict[str, tuple[list[str], list[str]]] = {}
+    read: dict[str, bytes] = {}  # path in the output -> its bytes, for the pages already read
 
     def add_page(url: str, rel: str, with_links: bool) -> None:
         if staging.path(rel) is None:
             return
         shell[url] = rel
-        data = staging.path(rel).read_bytes()
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        needs, links = used[digest] = memo.get(digest) or _refs(data)
+        data = read[rel] = staging.path(rel).read_bytes()
+        key = digest(data)
+        needs, links = used[key] = memo.get(key) or _refs(data)
         for href in needs + (links if with_links else []):
             found = _local_file(config, staging, url, href)
             if found:
@@ -199,7 +201,7 @@ def precache_entries(site, staging, memo: dict) -> list[tuple[str, str, int]]:
     memo.update(used)
     entries = []
     for url, rel in sorted(shell.items()):
-        data = staging.path(rel).read_bytes()
+        data = read[rel] if rel in read else staging.path(rel).read_bytes()
         entries.append((url, revision(data), len(data)))
     return entries
 

@@ -273,7 +273,7 @@ def _render_one(job: tuple[int, dict | None, str | None]) -> tuple[str, PageResu
         ctx = render.page_context(site, page, _worker["shared"], _worker["pictures"])
         key = render.context_key(ctx)
     shown = page.original or page  # a stand-in shows another language's page: rendered as that page is
-    body = _worker["renderers"][shown.lang].render(shown.source, shown.lang, shown.body, shown.body_line)
+    body = _worker["renderers"][shown.lang].render(shown.source, shown.body, shown.body_line)
     html = render.render_page(_worker["templates"], site.config.language(page.lang), ctx, body,
                               site.config.contents_min_headings).encode()
     assets.write(staging, page.output, html, site.config.precompress_pages, PAGE_BROTLI_QUALITY)

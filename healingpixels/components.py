@@ -283,7 +283,7 @@ def render_example(spec: Spec, templates: Templates, lang: Language, page_render
     if path.suffix == ".md":
         # An example is a fragment of a page: put it under a level-2 heading, as on a page, so the heading-order
         # check judges its ### as a page would, then drop that heading. Line numbers still count from the file.
-        body = page_renderer.render(source, lang.code, "## -\n\n" + path.read_text(encoding="utf-8"), -1)
+        body = page_renderer.render(source, "## -\n\n" + path.read_text(encoding="utf-8"), -1)
         return Example(spec.name, source, body.html.split("</h2>", 1)[-1].lstrip(), [str(p) for p in body.problems])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

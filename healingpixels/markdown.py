@@ -1,6 +1,7 @@
-"""Markdown to safe HTML with markdown-it-py: heading ids, checked links, components, sanitised raw HTML."""
+"""Markdown to safe HTML with markdown-it-pyrs: heading ids, checked links, components, sanitised raw HTML."""
 from __future__ import annotations
 
+import bisect
 import functools
 import posixpath
 import re
@@ -10,13 +11,7 @@ from typing import Callable, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.token import Token
-from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
-from mdit_py_plugins.container import container_plugin
-from mdit_py_plugins.deflist import deflist_plugin
-from mdit_py_plugins.footnote import footnote_plugin
+from markdown_it_pyrs import MarkdownIt, Node
 
 from . import images
 from .errors import Problem
@@ -100,232 +95,456 @@ class ComponentError(Exception):
 
 
 def make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable(["table", "strikethrough"])
-    md.use(footnote_plugin).use(deflist_plugin)
-    md.use(attrs_plugin, allowed=ALLOWED_ATTRS).use(attrs_block_plugin, allowed=ALLOWED_ATTRS)
-    md.use(container_plugin, name="component", validate=lambda params, *_: bool(params.strip()))
-    return md
+    """CommonMark (raw HTML included, sanitised later) with tables, strikethrough, footnotes and definition lists.
+    Components and {attributes} are read from the tree this parser builds (see _mark_components and _attrs)."""
+    return MarkdownIt("commonmark").enable_many(["table", "strikethrough", "footnote", "deflist"])
+
+
+# A component's ::: line becomes an HTML comment carrying its number before parsing: CommonMark then ends the
+# paragraph or list above it exactly as the ::: line should, and the comment is found again in the tree. The
+# private-use character cannot be forged: authors' text has it replaced before the swap.
+SENTINEL = "\ue000"
+MARKER_LINE = re.compile(r"^((?:[ \t]*>)*[ \t]*)(:{3,}.*)$", re.M)
+MARKER = re.compile(f"<!--{SENTINEL}(\\d+)-->")
+# {#id .class key=value} after an image, link or code span, or on a line of its own before a block
+ATTRS = re.compile(r'\{((?:\s*(?:[#.][^\s{}#."\'=]+|[A-Za-z][\w-]*=(?:"[^"]*"|\'[^\']*\'|[^\s"\'{}]+)))+)\s*\}')
+ATTR = re.compile(r'([#.])([^\s{}#."\'=]+)|([A-Za-z][\w-]*)=(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'{}]+))')
+INLINE = frozenset({"text", "text_special", "softbreak", "hardbreak", "em", "strong", "strikethrough", "code_inline",
+                    "link", "image", "autolink", "html_inline", "footnote_ref"})
+TAGS = {"em": "em", "strong": "strong", "strikethrough": "s", "blockquote": "blockquote", "bullet_list": "ul",
+        "list_item": "li", "definition_list": "dl", "definition_term": "dt", "definition_description": "dd"}
+KINDS = {"bullet_list": "list", "ordered_list": "list", "definition_list": "dl", "table": "table",
+         "heading": "heading"}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _attrs(text: str) -> tuple[dict[str, str], int] | None:
+    """'{#id .a .b lang=ru}…' -> ({"id": "id", "class": "a b", "lang": "ru"}, where the braces end); only the
+    attributes in ALLOWED_ATTRS are kept (an author's onclick or style is dropped). None if text has no {…} first."""
+    m = ATTRS.match(text)
+    if not m:
+        return None
+    attrs: dict[str, str] = {}
+    for a in ATTR.finditer(m[1]):
+        if a[1] == "#":
+            attrs["id"] = a[2]
+        elif a[1] == ".":
+            attrs["class"] = f"{attrs['class']} {a[2]}" if "class" in attrs else a[2]
+        elif a[3] in ALLOWED_ATTRS:
+            attrs[a[3]] = next(v for v in a.groups()[3:] if v is not None)
+    return attrs, m.end()
+
+
+def _attrs_html(attrs: dict[str, str]) -> str:
+    return "".join(f' {k}="{_escape(v)}"' for k, v in attrs.items())
+
+
+class _Marker(NamedTuple):
+    text: str  # the ::: line as written, after its indentation
+    info: str  # what follows the colons ("care-card urgent"); "" closes a component
+
+
+def _mark_components(body: str) -> tuple[str, list[_Marker]]:
+    markers: list[_Marker] = []
+
+    def swap(m: re.Match) -> str:
+        markers.append(_Marker(m[2].rstrip(), m[2].lstrip(":").strip()))
+        return f"{m[1]}<!--{SENTINEL}{len(markers) - 1}-->"
+    return MARKER_LINE.sub(swap, body), markers
+
+
+@dataclass
+class _Component:
+    marker: _Marker
+    node: Node  # the marker's node, for its line
+    inner: list[_Item]  # the component's body: blocks and nested components
+
+
+class _Item(NamedTuple):
+    """A block to render: a node (or a component) with the {attributes} written above it."""
+    node: Node | _Component
+    attrs: dict[str, str]
+    inline: list[Node] | None = None  # a paragraph's children once its leading {…} line is taken off
 
 
 class PageRenderer:
     """Turns one page's Markdown into HTML, recording headings, links and problems with file:line."""
 
     def __init__(self, components: ComponentRenderer, base: str, pictures: dict[str, dict]):
-        self.md = md = make_parser()
+        self.md = make_parser()
         self.components = components
         self.base = base
         self.pictures = pictures  # URL of a site image -> {"width", "height"} or {"variants": images.Variants}
-        md.add_render_rule("image", lambda renderer, *args: self._image(renderer, *args))
-        md.add_render_rule("table_open", _table_open)
-        md.add_render_rule("table_close", lambda renderer, *args: "</table>\n</div>\n")
 
-    def _image(self, renderer, tokens: list[Token], idx: int, options, env: dict) -> str:
-        """Site images get their size (no layout shift) and, for photos, a <picture> of smaller, modern formats.
-        The first image of a page may be what it is seen with first, so only the later ones load lazily."""
-        tok = tokens[idx]
-        lazy = env.setdefault("images_seen", 0) > 0
-        env["images_seen"] += 1
-        info = self.pictures.get(tok.attrGet("src") or "")
-        if info and "variants" in info:
-            alt = renderer.renderInlineAsText(tok.children or [], options, env)
-            return images.picture_html(info["variants"], alt, self.base, lazy)
-        if info:
-            tok.attrSet("width", str(info["width"]))
-            tok.attrSet("height", str(info["height"]))
-        tok.attrSet("loading", "lazy" if lazy else "eager")
-        tok.attrSet("decoding", "async")
-        return renderer.image(tokens, idx, options, env)
-
-    def render(self, source: str, lang: str, body: str, body_line: int) -> Rendered:
+    def render(self, source: str, body: str, body_line: int) -> Rendered:
         out = Rendered("")
-        env: dict = {}
-        tokens = self.md.parse(body, env)
-        ctx = _Context(source, lang, body_line - 1, self.base, out)
-        _heading_ids(tokens, ctx)
-        _name_tables(tokens)
-        _links(tokens, ctx)
-        _raw_html(tokens)
-        out.html = self._render(tokens, env, ctx)
+        # CommonMark's line endings and its replacement of NUL; the sentinel only ever comes from _mark_components
+        body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").replace(SENTINEL, "\ufffd")
+        body, markers = _mark_components(body) if ":::" in body else (body, [])
+        page = _Page(self, source, body, body_line - 1, markers, out)
+        out.html = page.blocks(self.md.tree(body).children)
         return out
 
-    def _render(self, tokens: list[Token], env: dict, ctx: "_Context") -> str:
-        parts, i = [], 0
-        while i < len(tokens):
-            tok = tokens[i]
-            if tok.type != "container_component_open":
-                start = i
-                while i < len(tokens) and tokens[i].type != "container_component_open":
-                    i += 1
-                parts.append(self.md.renderer.render(tokens[start:i], self.md.options, env))
-                continue
-            end, depth = i + 1, 1
-            while depth:
-                depth += {"container_component_open": 1, "container_component_close": -1}.get(tokens[end].type, 0)
-                end += 1
-            parts.append(self._component(tok, tokens[i + 1:end - 1], env, ctx))
-            i = end
-        return "".join(parts)
 
-    def _component(self, open_tok: Token, inner: list[Token], env: dict, ctx: "_Context") -> str:
-        name, *args = split_args(open_tok.info)
-        heading = None
-        if len(inner) >= 3 and inner[0].type == "heading_open":
-            heading = Heading(self.md.renderer.render(inner[1:2], self.md.options, env), int(inner[0].tag[1]),
-                              inner[0].attrGet("id") or "")
-            inner = inner[3:]
-        blocks = [self._block(group, env, ctx) for group in _groups(inner)]
-        body = "".join(b.html for b in blocks)
-        line = ctx.line(open_tok)
+class _Page:
+    """The state of one page's rendering: it walks the tree once, in document order."""
 
-        def link(url: str) -> str:
-            """A file path written in the component's ::: line: checked like a link, rewritten to its published URL."""
-            new = _resolve(url, "src", posixpath.dirname(ctx.source), ctx, line)
-            url = url if new is None else new
-            ctx.out.locations.setdefault(f"src={url}", line)
-            return url
+    def __init__(self, renderer: PageRenderer, source: str, body: str, offset: int, markers: list[_Marker],
+                 out: Rendered):
+        self.r, self.source, self.offset, self.markers, self.out = renderer, source, offset, markers, out
+        self.page_dir = posixpath.dirname(source)
+        self.base = renderer.base
+        self.body = body
+        self.line_starts: list[int] | None = None
+        self.used: set[str] = set()  # heading ids given so far
+        self.previous_level = 1  # the page title is the h1
+        self.last_heading = ""  # the id of the heading above, which names a table
+        self.images_seen = 0
+        self.footnotes_seen: dict[int, list[str]] = {}  # footnote -> ids of its references, numbered as first cited
+        self.last_link = ("", "")  # (href, label) of the link rendered last, for a component's link block
 
-        try:
-            return self.components(name, args, heading, body, blocks=blocks, link=link)
-        except ComponentError as exc:
-            ctx.out.problems.append(Problem(ctx.source, line, str(exc), exc.hint))
-            return ""
+    # ---------------------------------------------------------------------------------------------- positions
 
-    def _block(self, group: list[Token], env: dict, ctx: "_Context") -> Block:
-        html = self._render(group, env, ctx)
-        first = group[0]
-        if first.type == "paragraph_open" and len(group) == 3:
-            inner = self.md.renderer.render(group[1:2], self.md.options, env)
-            kind = _paragraph_kind(group[1])
-            if kind == "link":
-                children = [c for c in group[1].children or [] if c.type not in ("softbreak", "hardbreak")]
-                start = next(i for i, c in enumerate(children) if c.type == "link_open")
-                end = max(i for i, c in enumerate(children) if c.type == "link_close")
-                label = self.md.renderer.renderInline(children[start + 1:end], self.md.options, env)
-                return Block(kind, html, inner.strip(), children[start].attrGet("href") or "", label)
-            return Block(kind, html, inner.strip())
-        kind = {"bullet_list_open": "list", "ordered_list_open": "list", "dl_open": "dl", "table_open": "table",
-                "heading_open": "heading", "container_component_open": "component"}.get(first.type, "other")
-        return Block(kind, html, html)
-
-
-def _groups(tokens: list[Token]) -> list[list[Token]]:
-    """Top-level blocks: each opening token with everything up to its closing one, or a single self-contained token."""
-    groups, depth = [], 0
-    for tok in tokens:
-        if depth == 0:
-            groups.append([])
-        groups[-1].append(tok)
-        depth += tok.nesting
-    return groups
-
-
-def _paragraph_kind(inline: Token) -> str:
-    """"image" for a paragraph of only images, "link" for only one link, else "text"."""
-    children = [c for c in inline.children or []
-                if not (c.type in ("softbreak", "hardbreak") or (c.type == "text" and not c.content.strip()))]
-    if children and all(c.type == "image" for c in children):
-        return "image"
-    if len(children) >= 2 and children[0].type == "link_open" and children[-1].type == "link_close" \
-            and sum(c.type == "link_open" for c in children) == 1:
-        return "link"
-    return "text"
-
-
-@dataclass
-class _Context:
-    source: str
-    lang: str
-    offset: int  # lines before the body
-    base: str
-    out: Rendered
-
-    def line(self, block: Token, child_index: int = 0) -> int:
-        """The file line of a block token, or of its child_index'th inline child."""
-        line = (block.map[0] if block.map else 0) + 1 + self.offset
-        if block.children and child_index:
-            line += sum(1 for t in block.children[:child_index] if t.type in ("softbreak", "hardbreak"))
-        return line
+    def line(self, node: Node) -> int:
+        """The file line where a node starts (the tree gives byte offsets into the body)."""
+        if self.line_starts is None:
+            self.line_starts = [m.end() for m in re.finditer(b"\n", self.body.encode())]
+        return bisect.bisect_right(self.line_starts, (node.srcmap or (0, 0))[0]) + 1 + self.offset
 
     def problem(self, line: int, message: str, hint: str = "") -> None:
         self.out.problems.append(Problem(self.source, line, message, hint))
 
+    # ------------------------------------------------------------------------------------------------ blocks
 
-def _heading_ids(tokens: list[Token], ctx: _Context) -> None:
-    used: set[str] = set()
-    previous = 1  # the page title is the h1
-    for i, tok in enumerate(tokens):
-        if tok.type != "heading_open":
-            continue
-        level = int(tok.tag[1])
-        inline = tokens[i + 1]
-        text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+    def marker(self, node: Node) -> _Marker | None:
+        if node.name == "html_block" and self.markers:
+            m = MARKER.fullmatch(node.meta["content"].strip())
+            if m:
+                return self.markers[int(m[1])]
+        return None
+
+    def items(self, nodes: list[Node]) -> list[_Item]:
+        """Sibling nodes as blocks: each component's nodes gathered under it, {attribute} lines given to the block
+        below them."""
+        items: list[_Item] = []
+        stack: list[tuple[_Component, list[_Item]]] = []
+        pending: dict[str, str] = {}
+        for node in nodes:
+            marker = self.marker(node)
+            if marker is not None:
+                if marker.info:
+                    stack.append((_Component(marker, node, []), items))
+                    items = []
+                elif stack:
+                    component, outer = stack.pop()
+                    component.inner, items = items, outer
+                    items.append(_Item(component, {}))
+                else:
+                    self.problem(self.line(node), "this ::: closes no component",
+                                 "delete it, or start the component above it with a line like ::: warning")
+                continue
+            inline = None
+            if node.name == "paragraph":
+                children = node.children
+                first = children[0] if children else None
+                found = _attrs(first.meta["content"]) if first is not None and first.name == "text" else None
+                if found and found[1] == len(first.meta["content"]):
+                    if len(children) == 1:  # a line of {attributes} alone: for the block below
+                        pending.update(found[0])
+                        continue
+                    if children[1].name == "softbreak":
+                        pending.update(found[0])
+                        inline = children[2:]
+            items.append(_Item(node, pending, inline))
+            pending = {}
+        while stack:  # a component never closed: report it, and still show what it holds
+            component, outer = stack.pop()
+            self.problem(self.line(component.node), f"{component.marker.text} is never closed",
+                         "end the component with a line of three colons: :::")
+            outer.extend(items)
+            items = outer
+        return items
+
+    def blocks(self, nodes: list[Node]) -> str:
+        return "".join(self.block(item) for item in self.items(nodes))
+
+    def block(self, item: _Item) -> str:
+        node, attrs = item.node, item.attrs
+        if isinstance(node, _Component):
+            return self.component(node)
+        name = node.name
+        if name == "paragraph":
+            return f"<p{_attrs_html(attrs)}>{self.inline(item.inline if item.inline is not None else node.children)}</p>\n"
+        if name == "heading":
+            level, html = self.heading(node, attrs)
+            return f"<h{level}{_attrs_html(attrs)}>{html}</h{level}>\n"
+        if name in ("bullet_list", "blockquote", "definition_list"):
+            tag = TAGS[name]
+            return f"<{tag}{_attrs_html(attrs)}>\n{self.blocks(node.children)}</{tag}>\n"
+        if name == "ordered_list":
+            start = node.meta.get("start", 1)
+            attrs = {"start": str(start), **attrs} if start != 1 else attrs
+            return f"<ol{_attrs_html(attrs)}>\n{self.blocks(node.children)}</ol>\n"
+        if name in ("list_item", "definition_term", "definition_description"):
+            return self.container(node, TAGS[name])
+        if name == "table":
+            return self.table(node, attrs)
+        if name == "html_block":
+            html = self.restore(node.meta["content"])
+            return nh3.clean(html, tags=BLOCK_TAGS, attributes=BLOCK_ATTRS, link_rel=None) + "\n"
+        if name in ("fence", "code_block"):
+            lang = node.meta.get("info", "").split(maxsplit=1)
+            attrs = {"class": f"language-{lang[0]}", **attrs} if lang else attrs
+            return f"<pre><code{_attrs_html(attrs)}>{_escape(self.restore(node.meta['content']))}</code></pre>\n"
+        if name == "hr":
+            return f"<hr{_attrs_html(attrs)} />\n"
+        if name == "footnote_container":
+            return self.footnotes(node)
+        return ""  # link reference definitions ("definition") print nothing
+
+    def container(self, node: Node, tag: str) -> str:
+        """A list item or definition: in a tight list its text sits directly in it, with no paragraph around."""
+        parts: list[str] = []
+        inline: list[Node] = []
+        for item in self.items(node.children):
+            if not isinstance(item.node, _Component) and item.node.name in INLINE:
+                inline.append(item.node)
+                continue
+            if inline or not parts:  # a block after the text, or first, starts on a line of its own
+                parts.append(self.inline(inline) + "\n")
+                inline = []
+            parts.append(self.block(item))
+        if inline:
+            parts.append(self.inline(inline))
+        return f"<{tag}>{''.join(parts)}</{tag}>\n"
+
+    def restore(self, text: str) -> str:
+        """::: lines inside code or raw HTML are text, as the author wrote them."""
+        if not self.markers or SENTINEL not in text:
+            return text
+        return MARKER.sub(lambda m: self.markers[int(m[1])].text, text)
+
+    def heading(self, node: Node, attrs: dict[str, str]) -> tuple[int, str]:
+        """Give a heading its id (a written {#id} or one made from its text, numbered if taken), check its level, and
+        record it for the contents list; attrs gets the id. Returns the level and the heading's content as HTML."""
+        level = node.meta["level"]
+        text = _plain(node.children)
+        line = self.line(node)
         if level == 1:
-            ctx.problem(ctx.line(tok), "a heading 1 (#) in the body", "the title from the front matter is the page's only heading 1: use ## here")
-        elif level > previous + 1:
-            ctx.problem(ctx.line(tok), f"heading level {level} follows level {previous}: a level is skipped",
-                        f"use {'#' * (previous + 1)} here; screen reader users move between headings by level")
-        previous = level
-        slug = base = tok.attrGet("id") or slugify(text)
+            self.problem(line, "a heading 1 (#) in the body",
+                         "the title from the front matter is the page's only heading 1: use ## here")
+        elif level > self.previous_level + 1:
+            self.problem(line, f"heading level {level} follows level {self.previous_level}: a level is skipped",
+                         f"use {'#' * (self.previous_level + 1)} here; screen reader users move between headings by level")
+        self.previous_level = level
+        slug = base = attrs.get("id") or slugify(text)
         n = 1
-        while slug in used:  # "step", "step-2", then a heading "Step 2" must not get "step-2" again
+        while slug in self.used:  # "step", "step-2", then a heading "Step 2" must not get "step-2" again
             n += 1
             slug = f"{base}-{n}"
-        used.add(slug)
-        tok.attrSet("id", slug)
-        ctx.out.anchors.add(slug)
-        ctx.out.locations.setdefault(f"#{slug}", ctx.line(tok))
+        self.used.add(slug)
+        attrs["id"] = slug
+        self.last_heading = slug
+        self.out.anchors.add(slug)
+        self.out.locations.setdefault(f"#{slug}", line)
         if level in (2, 3):
-            ctx.out.toc.append((level, slug, text))
+            self.out.toc.append((level, slug, text))
+        return level, self.inline(node.children)
 
+    def table(self, node: Node, attrs: dict[str, str]) -> str:
+        """Tables scroll inside a focusable region (so keyboards can scroll them), never the page; both are named
+        by the heading above the table, or else by its first cells, for screen readers."""
+        if self.last_heading:
+            name = f'aria-labelledby="{_escape(self.last_heading)}"'
+        else:
+            cells = [_plain(c.children) for part in node.children for row in part.children for c in row.children]
+            name = f'aria-label="{_escape(", ".join(cells[:4]))}"'
+        align = node.meta.get("alignments", [])
+        parts = [f'<div class="hp-table" role="region" tabindex="0" {name}>\n<table {name}{_attrs_html(attrs)}>\n']
+        for section in node.children:
+            tag, cell = ("thead", "th") if section.name == "thead" else ("tbody", "td")
+            parts.append(f"<{tag}>\n")
+            for row in section.children:
+                parts.append("<tr>\n")
+                for i, c in enumerate(row.children):
+                    style = f' style="text-align:{align[i]}"' if i < len(align) and align[i] != "none" else ""
+                    parts.append(f"<{cell}{style}>{self.inline(c.children)}</{cell}>\n")
+                parts.append("</tr>\n")
+            parts.append(f"</{tag}>\n")
+        parts.append("</table>\n</div>\n")
+        return "".join(parts)
 
-def _name_tables(tokens: list[Token]) -> None:
-    """A table is named by the heading above it (or its header row), for screen readers and for its scroll region."""
-    heading = ""
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open":
-            heading = tok.attrGet("id") or ""
-        elif tok.type == "table_open":
-            if heading:
-                tok.meta["labelledby"] = heading
-            else:
-                cells = [t.content for t in tokens[i:] if t.type == "inline"][:4]
-                tok.meta["label"] = ", ".join(cells)
+    def footnote_ref(self, node: Node) -> str:
+        """Footnotes are numbered in the order they are first cited; a second citation gets id fnref1:1."""
+        refs = self.footnotes_seen.setdefault(node.meta["def_id"], [])
+        n = list(self.footnotes_seen).index(node.meta["def_id"]) + 1
+        ref_id = f"fnref{n}" + (f":{len(refs)}" if refs else "")
+        refs.append(ref_id)
+        self.out.anchors.add(ref_id)
+        return f'<sup class="footnote-ref"><a href="#fn{n}" id="{ref_id}">[{n}]</a></sup>'
 
-
-def _table_open(renderer, tokens: list[Token], idx: int, options, env) -> str:
-    """Tables scroll inside a focusable region (so keyboards can scroll them), never the page."""
-    meta = tokens[idx].meta
-    name = (f'aria-labelledby="{escapeHtml(meta["labelledby"])}"' if meta.get("labelledby")
-            else f'aria-label="{escapeHtml(meta.get("label", ""))}"')
-    return f'<div class="hp-table" role="region" tabindex="0" {name}>\n<table {name}>\n'
-
-
-def _links(tokens: list[Token], ctx: _Context) -> None:
-    """Rewrite relative .md links to page URLs and files to their published paths, and record them to check later."""
-    page_dir = posixpath.dirname(ctx.source)
-    for tok in tokens:
-        if tok.type == "footnote_open":  # the ids markdown-it writes: fn1, fnref1
-            ctx.out.anchors.update((f"fn{tok.meta['id'] + 1}", f"fnref{tok.meta['id'] + 1}"))
-        if not tok.children or tok.type == "footnote_reference_open":
-            continue
-        for j, child in enumerate(tok.children):  # a page has hundreds: test the type first
-            kind = child.type
-            if kind == "footnote_anchor":
-                if child.attrGet("id"):
-                    ctx.out.anchors.add(child.attrGet("id"))
+    def footnotes(self, node: Node) -> str:
+        """The cited footnotes, in the order of their numbers, each ending with links back to its citations."""
+        by_def = {fn.meta["def_id"]: fn for fn in node.children}
+        parts = ['<hr class="footnotes-sep" />\n<section class="footnotes">\n<ol class="footnotes-list">\n']
+        for n, (def_id, refs) in enumerate(list(self.footnotes_seen.items()), 1):
+            if def_id not in by_def:
                 continue
-            attr = "href" if kind == "link_open" else "src" if kind == "image" else None
-            url = child.attrGet(attr) if attr else None
-            if url is None:
+            self.out.anchors.add(f"fn{n}")
+            html = self.blocks(by_def[def_id].children)
+            back = "".join(f' <a href="#{r}" class="footnote-backref">↩︎</a>' for r in refs)
+            html = html[:-5] + back + "</p>\n" if html.endswith("</p>\n") else html + back
+            parts.append(f'<li id="fn{n}" class="footnote-item">{html}</li>\n')
+        parts.append("</ol>\n</section>\n")
+        return "".join(parts)
+
+    # ------------------------------------------------------------------------------------------------ inline
+
+    def inline(self, nodes: list[Node]) -> str:
+        parts = []
+        trim = 0  # characters of this text node that were the {attributes} of the element before it
+        for i, node in enumerate(nodes):
+            name = node.name
+            if name == "text":
+                parts.append(_escape(node.meta["content"][trim:]))
+                trim = 0
                 continue
-            line = ctx.line(tok, j)
-            new = _resolve(url, attr, page_dir, ctx, line)
-            if new is not None:
-                child.attrSet(attr, new)
-            ctx.out.locations.setdefault(f"{attr}={child.attrGet(attr)}", line)
+            if name == "text_special":
+                parts.append(_escape(node.meta["content"]))
+                continue
+            attrs: dict[str, str] = {}
+            if name in ("link", "image", "code_inline") and i + 1 < len(nodes) and nodes[i + 1].name == "text":
+                found = _attrs(nodes[i + 1].meta["content"])
+                if found:
+                    attrs, trim = found
+            if name == "softbreak":
+                parts.append("\n")
+            elif name == "hardbreak":
+                parts.append("<br />\n")
+            elif name in TAGS:
+                parts.append(f"<{TAGS[name]}>{self.inline(node.children)}</{TAGS[name]}>")
+            elif name == "code_inline":
+                parts.append(f"<code{_attrs_html(attrs)}>{_escape(_plain(node.children))}</code>")
+            elif name in ("link", "autolink"):
+                parts.append(self.link(node, attrs))
+            elif name == "image":
+                parts.append(self.image(node, attrs))
+            elif name == "html_inline":
+                content = node.meta["content"]
+                parts.append(content if INLINE_HTML.fullmatch(content.strip()) else _escape(content))
+            elif name == "footnote_ref":
+                parts.append(self.footnote_ref(node))
+        return "".join(parts)
+
+    def url(self, node: Node, attr: str) -> str:
+        """A link's or image's URL checked and rewritten to where it is published; the line is recorded."""
+        url = node.meta["url"]
+        line = self.line(node)
+        new = _resolve(url, attr, self.page_dir, self, line)
+        url = url if new is None else new
+        self.out.locations.setdefault(f"{attr}={url}", line)
+        return url
+
+    def link(self, node: Node, attrs: dict[str, str]) -> str:
+        a = {"href": self.url(node, "href")}
+        if node.meta.get("title"):
+            a["title"] = node.meta["title"]
+        label = self.inline(node.children)
+        self.last_link = (a["href"], label)
+        return f"<a{_attrs_html({**a, **attrs})}>{label}</a>"
+
+    def image(self, node: Node, attrs: dict[str, str]) -> str:
+        """Site images get their size (no layout shift) and, for photos, a <picture> of smaller, modern formats.
+        The first image of a page may be what it is seen with first, so only the later ones load lazily."""
+        src = self.url(node, "src")
+        alt = _alt(node.children)
+        lazy = self.images_seen > 0
+        self.images_seen += 1
+        info = self.r.pictures.get(src)
+        if info and "variants" in info:
+            return images.picture_html(info["variants"], alt, self.r.base, lazy)
+        a = {"src": src, "alt": alt}
+        if node.meta.get("title"):
+            a["title"] = node.meta["title"]
+        a.update(attrs)
+        if info:
+            a["width"], a["height"] = str(info["width"]), str(info["height"])
+        a["loading"], a["decoding"] = "lazy" if lazy else "eager", "async"
+        return f"<img{_attrs_html(a)} />"
+
+    # ------------------------------------------------------------------------------------------------ components
+
+    def component(self, c: _Component) -> str:
+        name, *args = split_args(c.marker.info)
+        items = c.inner
+        heading = None
+        first = items[0].node if items else None
+        if isinstance(first, Node) and first.name == "heading":
+            level, html = self.heading(first, dict(items[0].attrs))
+            heading = Heading(html, level, self.last_heading)
+            items = items[1:]
+        blocks = [self.block_of(item) for item in items]
+        body = "".join(b.html for b in blocks)
+        line = self.line(c.node)
+
+        def link(url: str) -> str:
+            """A file path written in the component's ::: line: checked like a link, rewritten to its published URL."""
+            new = _resolve(url, "src", self.page_dir, self, line)
+            url = url if new is None else new
+            self.out.locations.setdefault(f"src={url}", line)
+            return url
+
+        try:
+            return self.r.components(name, args, heading, body, blocks=blocks, link=link)
+        except ComponentError as exc:
+            self.problem(line, str(exc), exc.hint)
+            return ""
+
+    def block_of(self, item: _Item) -> Block:
+        """One block of a component's body, rendered, with what a macro needs to place it."""
+        html = self.block(item)
+        node = item.node
+        if isinstance(node, _Component):
+            return Block("component", html, html)
+        if node.name == "paragraph":
+            children = item.inline if item.inline is not None else node.children
+            content = [c for c in children if not (c.name in ("softbreak", "hardbreak")
+                                                   or (c.name == "text" and not c.meta["content"].strip()))]
+            inner = html[html.index(">") + 1:-len("</p>\n")].strip()
+            if content and all(c.name == "image" for c in content):
+                return Block("image", html, inner)
+            if len(content) == 1 and content[0].name == "link":
+                return Block("link", html, inner, *self.last_link)
+            return Block("text", html, inner)
+        return Block(KINDS.get(node.name, "other"), html, html)
 
 
-def _resolve(url: str, attr: str, page_dir: str, ctx: _Context, line: int) -> str | None:
+def _plain(nodes: list[Node]) -> str:
+    """The text of inline nodes without markup (a heading's id and contents entry, a code span, a table's name)."""
+    out = []
+    for n in nodes:
+        if n.name in ("text", "text_special"):
+            out.append(n.meta["content"])
+        elif n.name not in ("image", "html_inline"):
+            out.append(_plain(n.children))
+    return "".join(out)
+
+
+def _alt(nodes: list[Node]) -> str:
+    """An image's description as plain text, as CommonMark asks (markup dropped, nested images' text kept)."""
+    out = []
+    for n in nodes:
+        if n.name in ("text", "text_special"):
+            out.append(n.meta["content"])
+        elif n.name != "html_inline":
+            out.append(_alt(n.children))
+    return "".join(out)
+
+
+def _resolve(url: str, attr: str, page_dir: str, ctx: "_Page", line: int) -> str | None:
     if url.startswith("#"):
         ctx.out.links.append(Link(ctx.source, unquote(url[1:]), line, "page"))
         return None
@@ -359,13 +578,3 @@ def _resolve(url: str, attr: str, page_dir: str, ctx: _Context, line: int) -> st
         return ctx.base + url[1:]
     ctx.out.links.append(Link(target, "", line, "file"))
     return ctx.base + target[len("content/"):]
-
-
-def _raw_html(tokens: list[Token]) -> None:
-    """Authors' raw HTML: blocks go through nh3 with a small allow-list; inline tags only from a short list."""
-    for tok in tokens:
-        if tok.type == "html_block":
-            tok.content = nh3.clean(tok.content, tags=BLOCK_TAGS, attributes=BLOCK_ATTRS, link_rel=None) + "\n"
-        for child in tok.children or []:
-            if child.type == "html_inline" and not INLINE_HTML.fullmatch(child.content.strip()):
-                child.type, child.content = "text", child.content

@@ -35,7 +35,7 @@ def kit():
 
 
 def md(kit, body: str):
-    return kit[2].render(SOURCE, "en", body, BODY_LINE)
+    return kit[2].render(SOURCE, body, BODY_LINE)
 
 
 def ok(kit, body: str) -> Doc:
@@ -173,7 +173,7 @@ def test_video_files_are_checked_and_published_like_links(kit):
 def test_a_site_under_a_path_gets_its_video_under_that_path(kit):
     templates, lang, _ = kit
     renderer = PageRenderer(components.renderer(SPECS, templates, lang), "/health/", {})
-    d = Doc(renderer.render(SOURCE, "en", "::: video src=/media/a.webm captions=/media/a.vtt\n:::", 5).html)
+    d = Doc(renderer.render(SOURCE, "::: video src=/media/a.webm captions=/media/a.vtt\n:::", 5).html)
     assert d.one("video").get("src") == "/health/media/a.webm" and d.one("track").get("src") == "/health/media/a.vtt"
 
 
@@ -192,6 +192,63 @@ def test_details_warning_inset_do_and_dont(kit):
     assert d.one("summary").text == "What is flu?"
     assert [p.text for p in d.all("p") if "hp-do-dont__heading" in classes(p)] == ["Do", "Do not"]
     assert d.one("h3").text == "Important: Careful", "a visually hidden whole phrase before the heading"
+
+
+def test_the_first_image_of_a_page_loads_at_once_even_in_a_figure(kit):
+    d = ok(kit, "::: figure\n![A](/images/a.svg)\n\nCaption.\n:::\n\n![B](/images/b.svg)\n")
+    assert [(i.get("alt"), i.get("loading")) for i in d.all("img")] == [("A", "eager"), ("B", "lazy")]
+
+
+# --- where a component starts and ends ------------------------------------------------------------------------------
+
+
+def test_a_component_line_ends_the_paragraph_or_list_above_it(kit):
+    d = ok(kit, "Text\n::: inset\n- one\n- two\n:::\nAfter.\n")
+    (inset,) = [e for e in d.elements if "hp-inset" in classes(e)]
+    assert [li.text for li in d.all("li")] == ["one", "two"] and "After." not in inset.text
+    assert [p.text for p in d.all("p")][0] == "Text" and "After." in d.all("p")[-1].text
+
+
+def test_components_nest_and_each_takes_its_own_lines(kit):
+    d = ok(kit, "::: care-card urgent\n## Ask for help if:\n- it hurts\n\n::: warning\nKeep warm.\n:::\n:::\n\nAfter.\n")
+    (card,) = [e for e in d.elements if "hp-care-card" in classes(e)]
+    assert "Keep warm." in card.text and "After." not in card.text
+
+
+def test_colons_in_code_and_raw_html_stay_as_written(kit):
+    d = ok(kit, "```\n::: warning\n:::\n```\n\n    ::: inset\n\n<div>\n::: do\n</div>\n")
+    assert [c.text for c in d.all("code")] == ["::: warning\n:::\n", "::: inset\n"]
+    assert d.one("div").text.strip() == "::: do"
+    assert not [e for e in d.elements if "hp-warning" in classes(e) or "hp-inset" in classes(e)]
+
+
+def test_a_component_never_closed_is_an_error_at_its_line(kit):
+    out = md(kit, "Intro.\n\n::: warning\nKeep warm.\n")
+    assert [(p.line, p.message) for p in out.problems] == [(BODY_LINE + 2, "::: warning is never closed")]
+    assert "Keep warm." in out.html, "what it holds is still shown"
+
+
+def test_a_closing_line_with_nothing_open_is_an_error(kit):
+    out = md(kit, "Text.\n\n:::\n")
+    assert [(p.line, p.message) for p in out.problems] == [(BODY_LINE + 2, "this ::: closes no component")]
+
+
+def test_an_author_cannot_forge_the_marker_a_component_line_becomes(kit):
+    d = ok(kit, "<!--\ue0000-->\n\n::: warning\nWarm.\n:::\n\nText \ue000 here.\n")
+    assert len([e for e in d.elements if "hp-warning" in classes(e)]) == 1
+    assert "\ue000" not in "".join(e.text for e in d.elements)
+
+
+def test_footnotes_are_numbered_in_the_order_they_are_cited(kit):
+    out = md(kit, "B[^b] then A[^a] and B again[^b].\n\n[^a]: Note A.\n[^b]: Note B.\n")
+    d = Doc(out.html)
+    assert [(a.get("href"), a.get("id"), a.text) for a in d.all("a") if a.get("id")] == [
+        ("#fn1", "fnref1", "[1]"), ("#fn2", "fnref2", "[2]"), ("#fn1", "fnref1:1", "[1]")]
+    notes = d.all("li")
+    assert [(li.get("id"), li.text.split("↩")[0].strip()) for li in notes] == [("fn1", "Note B."), ("fn2", "Note A.")]
+    assert [a.get("href") for a in d.all("a") if a.get("class") == "footnote-backref"] == [
+        "#fnref1", "#fnref1:1", "#fnref2"]
+    assert {"fn1", "fn2", "fnref1", "fnref1:1", "fnref2"} <= out.anchors
 
 
 def test_quoted_settings_and_bare_words():

@@ -106,6 +106,9 @@ def make_parser() -> MarkdownIt:
 SENTINEL = "\ue000"
 MARKER_LINE = re.compile(r"^((?:[ \t]*>)*[ \t]*)(:{3,}.*)$", re.M)
 MARKER = re.compile(f"<!--{SENTINEL}(\\d+)-->")
+BACKTICK_RUN = re.compile(rb"`+")
+FENCE_LINE = re.compile(rb"^[ \t>]*\x01{3,}[^\x01\n]*$", re.M)  # a ``` fence once its backticks are masked
+SHOWN_MARKER = re.compile(f"&lt;!--{SENTINEL}(\\d+)--&gt;")  # a marker in code, or in text (a ::: line indented into a paragraph)
 # {#id .class key=value} after an image, link or code span, or on a line of its own before a block
 ATTRS = re.compile(r'\{((?:\s*(?:[#.][^\s{}#."\'=]+|[A-Za-z][\w-]*=(?:"[^"]*"|\'[^\']*\'|[^\s"\'{}]+)))+)\s*\}')
 ATTR = re.compile(r'([#.])([^\s{}#."\'=]+)|([A-Za-z][\w-]*)=(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'{}]+))')
@@ -185,8 +188,60 @@ class PageRenderer:
         body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").replace(SENTINEL, "\ufffd")
         body, markers = _mark_components(body) if ":::" in body else (body, [])
         page = _Page(self, source, body, body_line - 1, markers, out)
-        out.html = page.blocks(self.md.tree(body).children)
+        try:
+            if "`" in body and "[" in body:
+                body = page.body = self._escape_lone_backticks(body)
+            tree = self.md.tree(body)
+        except BaseException as exc:  # a Rust panic is pyo3's PanicException, a BaseException
+            if type(exc).__name__ != "PanicException":
+                raise
+            out.problems.append(Problem(source, body_line, f"the Markdown parser failed on this page ({exc})",
+                                        "a ` that starts no code span, near a [, can cause this: write \\` for a "
+                                        "backtick shown as it is"))
+            return out
+        out.html = page.blocks(tree.children)
+        if markers and SENTINEL in out.html:  # ::: lines CommonMark reads as code or text are shown as written
+            out.html = SHOWN_MARKER.sub(lambda m: _escape(markers[int(m[1])].text), out.html)
         return out
+
+
+    def _escape_lone_backticks(self, body: str) -> str:
+        """Escape each backtick run that closes no code span (CommonMark shows it as text, and so does "\\`").
+        markdown-it-pyrs 0.4 (markdown-it 0.6.0) panics when it meets such a run twice, as it does inside a
+        link's brackets ("[`"). A code span never leaves its paragraph, heading or table cell, so the runs are
+        paired within each of those, found by a parse with no backtick to panic on (``` fences become ~~~)."""
+        data = body.encode()
+        masked = FENCE_LINE.sub(lambda m: m[0].replace(b"\x01", b"~"), data.replace(b"`", b"\x01"))
+        lone: list[tuple[int, int]] = []
+        for node in self.md.tree(masked.decode()).walk():
+            if node.name in INLINE:  # a link's text is inside its paragraph's, paired there
+                continue
+            spans = [c.srcmap for c in node.children if c.name in INLINE and c.srcmap]
+            if spans:
+                lone += _lone_runs(data, spans[0][0], spans[-1][1])
+        for start, length in reversed(lone):
+            data = data[:start] + b"\\`" * length + data[start + length:]
+        return data.decode()
+
+
+def _lone_runs(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """(offset, length) of the backtick runs in data[start:end] that open no code span, as CommonMark pairs them:
+    a run opens a span closed by the next run of the same length; an escaped backtick opens nothing."""
+    runs = [(m.start(), len(m[0])) for m in BACKTICK_RUN.finditer(data, start, end)]
+    lone, i = [], 0
+    while i < len(runs):
+        at, n = runs[i]
+        backslashes = len(data[:at]) - len(data[:at].rstrip(b"\\"))
+        if backslashes % 2:  # "\``": the first backtick is text, the rest a run
+            at, n = at + 1, n - 1
+        closer = next((j for j in range(i + 1, len(runs)) if runs[j][1] == n), None) if n else None
+        if closer is None:
+            if n:
+                lone.append((at, n))
+            i += 1
+        else:
+            i = closer + 1
+    return lone
 
 
 class _Page:
@@ -292,13 +347,13 @@ class _Page:
             return self.container(node, TAGS[name])
         if name == "table":
             return self.table(node, attrs)
-        if name == "html_block":
-            html = self.restore(node.meta["content"])
+        if name == "html_block":  # ::: lines inside raw HTML are its text, as written
+            html = MARKER.sub(lambda m: self.markers[int(m[1])].text, node.meta["content"])
             return nh3.clean(html, tags=BLOCK_TAGS, attributes=BLOCK_ATTRS, link_rel=None) + "\n"
         if name in ("fence", "code_block"):
             lang = node.meta.get("info", "").split(maxsplit=1)
             attrs = {"class": f"language-{lang[0]}", **attrs} if lang else attrs
-            return f"<pre><code{_attrs_html(attrs)}>{_escape(self.restore(node.meta['content']))}</code></pre>\n"
+            return f"<pre><code{_attrs_html(attrs)}>{_escape(node.meta['content'])}</code></pre>\n"
         if name == "hr":
             return f"<hr{_attrs_html(attrs)} />\n"
         if name == "footnote_container":
@@ -320,12 +375,6 @@ class _Page:
         if inline:
             parts.append(self.inline(inline))
         return f"<{tag}>{''.join(parts)}</{tag}>\n"
-
-    def restore(self, text: str) -> str:
-        """::: lines inside code or raw HTML are text, as the author wrote them."""
-        if not self.markers or SENTINEL not in text:
-            return text
-        return MARKER.sub(lambda m: self.markers[int(m[1])].text, text)
 
     def heading(self, node: Node, attrs: dict[str, str]) -> tuple[int, str]:
         """Give a heading its id (a written {#id} or one made from its text, numbered if taken), check its level, and

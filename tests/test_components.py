@@ -239,6 +239,17 @@ def test_an_author_cannot_forge_the_marker_a_component_line_becomes(kit):
     assert "\ue000" not in "".join(e.text for e in d.elements)
 
 
+@pytest.mark.parametrize("written, shown, code", [
+    ("See [the `ls command](frostbite.md) now.", ["See the `ls command now."], []),  # the parser's Rust code panicked
+    ("A lone [` here, and [``a`` b](frostbite.md).", ["A lone [` here, and a b."], ["a"]),
+    ("- [a `x\n- b `y`", ["[a `x", "b y"], ["y"]),
+])
+def test_a_backtick_that_opens_no_code_span_is_text(kit, written, shown, code):
+    d = ok(kit, written)
+    assert [e.text for e in d.elements if e.tag in ("p", "li")] == shown
+    assert [e.text for e in d.all("code")] == code
+
+
 def test_footnotes_are_numbered_in_the_order_they_are_cited(kit):
     out = md(kit, "B[^b] then A[^a] and B again[^b].\n\n[^a]: Note A.\n[^b]: Note B.\n")
     d = Doc(out.html)

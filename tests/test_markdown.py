@@ -2,13 +2,14 @@
 and components that tell the author exactly what is wrong."""
 from __future__ import annotations
 
+import random
 import re
 from urllib.parse import unquote
 
 import pytest
 
 from healingpixels.build import build
-from healingpixels.markdown import slugify
+from healingpixels.markdown import PageRenderer, slugify
 
 from conftest import Doc, copy_fixture, find, html, page, problems_of, write
 
@@ -444,3 +445,21 @@ def test_all_mistakes_of_all_pages_come_in_one_run(mistakes):
                                "content/en/winter-health/links.md"]
     assert len(by_file["content/en/winter-health/links.md"]) == 13
     assert len(by_file["content/en/winter-health/components.md"]) == 7
+
+
+# --- anything an author types: a page or a problem, never a crash ----------------------------------------------------
+
+PIECES = ["[", "]", "(", ")", "!", "*", "_", "`", "``", "~~", "#", ">", "- ", "1. ", ":", ":::", "::: warning", "|",
+          "{", "}", "{#x}", "<", "<b>", "/", "\\", "&", "&amp;", ".", "=", '"', " ", "\t", "\n", "\n\n", "a", "я", "中",
+          "\ue000", "\x00", "\r", "[^1]", "[^1]:"]
+
+
+def test_no_text_an_author_types_crashes_the_markdown_renderer():
+    """Random text from Markdown's punctuation (such fuzzing found the parser's panic on "[`")."""
+    rng = random.Random(2026)
+    renderer = PageRenderer(lambda name, args, heading, body, **_: f"<div>{body}</div>", "/", {})
+    for _ in range(3000):
+        body = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 60)))
+        out = renderer.render("content/en/a.md", body, 5)
+        assert "\ue000" not in out.html, body
+        assert all(p.line >= 5 and "parser failed" not in p.message for p in out.problems), body

@@ -108,7 +108,8 @@ MARKER_LINE = re.compile(r"^((?:[ \t]*>)*[ \t]*)(:{3,}.*)$", re.M)
 MARKER = re.compile(f"<!--{SENTINEL}(\\d+)-->")
 BACKTICK_RUN = re.compile(rb"`+")
 FENCE_LINE = re.compile(rb"^[ \t>]*\x01{3,}[^\x01\n]*$", re.M)  # a ``` fence once its backticks are masked
-SHOWN_MARKER = re.compile(f"&lt;!--{SENTINEL}(\\d+)--&gt;")  # a marker in code, or in text (a ::: line indented into a paragraph)
+# a marker shown in code, or in text (a ::: line indented into a paragraph is text)
+SHOWN_MARKER = re.compile(f"&lt;!--{SENTINEL}(\\d+)--&gt;")
 # {#id .class key=value} after an image, link or code span, or on a line of its own before a block
 ATTRS = re.compile(r'\{((?:\s*(?:[#.][^\s{}#."\'=]+|[A-Za-z][\w-]*=(?:"[^"]*"|\'[^\']*\'|[^\s"\'{}]+)))+)\s*\}')
 ATTR = re.compile(r'([#.])([^\s{}#."\'=]+)|([A-Za-z][\w-]*)=(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'{}]+))')
@@ -187,10 +188,9 @@ class PageRenderer:
         # CommonMark's line endings and its replacement of NUL; the sentinel only ever comes from _mark_components
         body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").replace(SENTINEL, "\ufffd")
         body, markers = _mark_components(body) if ":::" in body else (body, [])
-        page = _Page(self, source, body, body_line - 1, markers, out)
         try:
             if "`" in body and "[" in body:
-                body = page.body = self._escape_lone_backticks(body)
+                body = self._escape_lone_backticks(body)
             tree = self.md.tree(body)
         except BaseException as exc:  # a Rust panic is pyo3's PanicException, a BaseException
             if type(exc).__name__ != "PanicException":
@@ -199,11 +199,10 @@ class PageRenderer:
                                         "a ` that starts no code span, near a [, can cause this: write \\` for a "
                                         "backtick shown as it is"))
             return out
-        out.html = page.blocks(tree.children)
+        out.html = _Page(self, source, body, body_line - 1, markers, out).blocks(tree.children)
         if markers and SENTINEL in out.html:  # ::: lines CommonMark reads as code or text are shown as written
             out.html = SHOWN_MARKER.sub(lambda m: _escape(markers[int(m[1])].text), out.html)
         return out
-
 
     def _escape_lone_backticks(self, body: str) -> str:
         """Escape each backtick run that closes no code span (CommonMark shows it as text, and so does "\\`").
@@ -219,7 +218,7 @@ class PageRenderer:
             spans = [c.srcmap for c in node.children if c.name in INLINE and c.srcmap]
             if spans:
                 lone += _lone_runs(data, spans[0][0], spans[-1][1])
-        for start, length in reversed(lone):
+        for start, length in sorted(lone, reverse=True):  # footnotes come last in the tree, not in the text
             data = data[:start] + b"\\`" * length + data[start + length:]
         return data.decode()
 
@@ -332,7 +331,8 @@ class _Page:
             return self.component(node)
         name = node.name
         if name == "paragraph":
-            return f"<p{_attrs_html(attrs)}>{self.inline(item.inline if item.inline is not None else node.children)}</p>\n"
+            inline = item.inline if item.inline is not None else node.children
+            return f"<p{_attrs_html(attrs)}>{self.inline(inline)}</p>\n"
         if name == "heading":
             level, html = self.heading(node, attrs)
             return f"<h{level}{_attrs_html(attrs)}>{html}</h{level}>\n"
@@ -387,7 +387,8 @@ class _Page:
                          "the title from the front matter is the page's only heading 1: use ## here")
         elif level > self.previous_level + 1:
             self.problem(line, f"heading level {level} follows level {self.previous_level}: a level is skipped",
-                         f"use {'#' * (self.previous_level + 1)} here; screen reader users move between headings by level")
+                         f"use {'#' * (self.previous_level + 1)} here; screen reader users move between headings "
+                         "by level")
         self.previous_level = level
         slug = base = attrs.get("id") or slugify(text)
         n = 1

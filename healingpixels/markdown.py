@@ -217,8 +217,16 @@ class PageRenderer:
             if node.name in INLINE:  # a link's text is inside its paragraph's, paired there
                 continue
             spans = [c.srcmap for c in node.children if c.name in INLINE and c.srcmap]
-            if spans:
-                lone += _lone_runs(data, spans[0][0], spans[-1][1])
+            if not spans:
+                continue
+            if len(spans) == len(node.children) and node.srcmap:  # a paragraph, heading or cell: all of it
+                start, end = node.srcmap
+            else:  # the text of a tight list item, before the lists in it
+                start, end = spans[0][0], spans[-1][1]
+            if node.name != "tcell":  # whole lines, as positions inside a line can be off after a tab (">\t`a`")
+                start, newline = data.rfind(b"\n", 0, start) + 1, data.find(b"\n", end)
+                end = newline if newline >= 0 else len(data)
+            lone += _lone_runs(data, start, end)
         for start, length in sorted(lone, reverse=True):  # footnotes come last in the tree, not in the text
             data = data[:start] + b"\\`" * length + data[start + length:]
         return data.decode()

@@ -69,6 +69,8 @@ class Cache:
     refs: dict = field(default_factory=dict)  # offline: hash of an HTML file -> the URLs it needs and links to
     catalogs: list[Problem] | None = None  # what i18n.catalog_problems found (catalogs are in the fingerprint)
     svgs: dict = field(default_factory=dict)  # the site's SVGs, cleaned: assets.Published.svgs
+    icons: dict[str, str] = field(default_factory=dict)  # render.icons (the theme is in the fingerprint)
+    compiled: dict[str, bytes] = field(default_factory=dict)  # i18n.COMPILED (so are the catalogs)
 
     @staticmethod
     def load(root: Path) -> "Cache":
@@ -137,6 +139,10 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     out_name = config.output.relative_to(root).as_posix() if config.output.is_relative_to(root) else str(config.output)
     if cache.fingerprint != print_ or cache.output != out_name:
         cache.pages, cache.structure, cache.extras, cache.written, cache.svgs = {}, "", {}, set(), {}
+        cache.icons, cache.compiled = {}, {}
+    if cache.icons:  # cleaned once, with the theme that is in the fingerprint
+        render.ICONS[config.root, config.theme] = cache.icons
+    i18n.COMPILED.update(cache.compiled)
     site, problems = content.load(config, cache.meta, cache.files)
     problems += reviewers.check(site)  # pages at the reviewers' addresses, reviewer photos that do not exist
     problems += reviewers.overdue(site, today or dt.date.today())  # warnings for the site's owner
@@ -206,6 +212,9 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
         write_source_map(root, site, results)
     cache.fingerprint, cache.output, cache.structure, cache.pictures = print_, out_name, structure, pictures
     cache.pages, cache.extras, cache.written, cache.svgs = results, extras, staging.files(), published.svgs
+    cache.icons = render.ICONS.get((config.root, config.theme), {})
+    catalogs = tuple(str(d) for d in locales_dirs(config.root))
+    cache.compiled = {path: mo for path, mo in i18n.COMPILED.items() if path.startswith(catalogs)}
     if use_cache:
         cache.save(root)
     return Result(config.output, Counter(p.lang for p in site.pages), len(jobs),

@@ -122,15 +122,24 @@ def _key(msgid) -> str:
     return msgid if isinstance(msgid, str) else msgid[0]
 
 
-def _translations(catalog: Catalog) -> gettext.GNUTranslations:
-    keep = Catalog(locale=catalog.locale, domain=DOMAIN)
-    keep.mime_headers = catalog.mime_headers  # Plural-Forms: each catalog plurals by its own language's rule
-    for msg in usable(catalog).values():
-        keep[msg.id] = msg
-    buf = io.BytesIO()
-    write_mo(buf, keep)
-    buf.seek(0)
-    return Translations(buf, domain=DOMAIN)
+# A .po file's path -> its usable messages compiled to .mo bytes. A build seeds it from its cache (the catalogs are
+# in the build's fingerprint), so a rebuild does not parse the catalogs again.
+COMPILED: dict[str, bytes] = {}
+
+
+def _compiled(path: Path) -> bytes | None:
+    if str(path) not in COMPILED:
+        catalog = load_catalog(path)
+        if catalog is None:
+            return None
+        keep = Catalog(locale=catalog.locale, domain=DOMAIN)
+        keep.mime_headers = catalog.mime_headers  # Plural-Forms: each catalog plurals by its own language's rule
+        for msg in usable(catalog).values():
+            keep[msg.id] = msg
+        buf = io.BytesIO()
+        write_mo(buf, keep)
+        COMPILED[str(path)] = buf.getvalue()
+    return COMPILED[str(path)]
 
 
 @lru_cache(maxsize=None)
@@ -141,10 +150,10 @@ def translations(locales: Path | tuple[Path, ...], code: str,
     result: gettext.NullTranslations | None = None
     for c in dict.fromkeys((code, *fallbacks)):
         for folder in _as_dirs(locales):
-            catalog = load_catalog(catalog_path(folder, c))
-            if catalog is None:
+            compiled = _compiled(catalog_path(folder, c))
+            if compiled is None:
                 continue
-            found = _translations(catalog)
+            found = Translations(io.BytesIO(compiled), domain=DOMAIN)
             if result is None:
                 result = found
             else:
@@ -155,6 +164,7 @@ def translations(locales: Path | tuple[Path, ...], code: str,
 def clear_caches() -> None:
     translations.cache_clear()
     _read.cache_clear()
+    COMPILED.clear()
 
 
 # --- CLDR ---------------------------------------------------------------------------------------------------------

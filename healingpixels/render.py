@@ -125,7 +125,7 @@ _SCRIPTS: dict[tuple[Path, str], dict[str, str]] = {}
 def forget_cached_files() -> None:
     """For a long-running preview: read inline scripts, icons and catalogs again on the next build."""
     _SCRIPTS.clear()
-    _ICONS.clear()
+    ICONS.clear()
     i18n.clear_caches()
 
 
@@ -141,7 +141,8 @@ def inline_scripts(site_root: Path, theme: str) -> dict[str, str]:
     return _SCRIPTS[key]
 
 
-_ICONS: dict[tuple[Path, str], dict[str, str]] = {}
+# (site root, theme) -> icon name -> inline SVG; a build seeds it from its cache
+ICONS: dict[tuple[Path, str], dict[str, str]] = {}
 
 
 def icons(site_root: Path, theme: str) -> dict[str, str]:
@@ -149,7 +150,7 @@ def icons(site_root: Path, theme: str) -> dict[str, str]:
     checked once as one sprite, each then ready to inline where a template uses it: a page draws only the few icons
     it shows, with no sprite to carry and no <use> reference to resolve (see themes/harbin-ice/README.md)."""
     key = (site_root, theme)
-    if key not in _ICONS:
+    if key not in ICONS:
         sources: dict[str, bytes] = {}
         for d in reversed(theme_dirs(site_root, theme)):
             for path in sorted((d / "icons").glob("*.svg")) if (d / "icons").is_dir() else []:
@@ -166,8 +167,8 @@ def icons(site_root: Path, theme: str) -> dict[str, str]:
                 raise TemplateRuntimeError(f"icons: {name}.svg has ids; icons are inlined at each use, so ids would "
                                            "repeat on a page: remove them (use no gradients or clip paths)")
             found[name] = markup
-        _ICONS[key] = found
-    return _ICONS[key]
+        ICONS[key] = found
+    return ICONS[key]
 
 
 def icon(site_root: Path, theme: str, name: str) -> Markup:

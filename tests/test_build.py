@@ -302,6 +302,26 @@ def test_changing_one_body_renders_one_page_and_equals_a_cold_build(warm, tmp_pa
     assert_same_tree(site / "public", cold)
 
 
+def test_a_rebuild_neither_cleans_the_icons_nor_compiles_the_catalogs_again(warm, monkeypatch):
+    """Both are kept in the cache (the theme and the catalogs are in its fingerprint): a rebuild of one Russian page
+    needs the Russian catalog and the icons, and must not pay for them again."""
+    from healingpixels import i18n, svg
+
+    site, state = warm, program_state()
+    edit(site, "content/ru/winter-health/frostbite.md", "повреждение кожи", "повреждение кожи и тканей")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("worked out again")
+    monkeypatch.setattr(svg, "sprite", fail)
+    monkeypatch.setattr(i18n, "load_catalog", fail)
+    result = build(site)
+    skip_if_program_changed(state)
+    assert result.rendered == 1
+    page = html(site / "public", "ru/winter-health/frostbite/index.html")
+    assert "повреждение кожи и тканей" in page and "hp-icon" in page
+    assert "Перейти к основному содержанию" in page, "the skip link, in Russian"
+
+
 def test_changing_a_title_rerenders_the_pages_that_show_it(warm, tmp_path):
     state = program_state()
     site = warm

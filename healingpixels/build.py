@@ -213,7 +213,7 @@ def build(root: Path, output: Path | None = None, use_cache: bool = True, strict
     cache.fingerprint, cache.output, cache.structure, cache.pictures = print_, out_name, structure, pictures
     cache.pages, cache.extras, cache.written, cache.svgs = results, extras, staging.files(), published.svgs
     cache.icons = render.ICONS.get((config.root, config.theme), {})
-    catalogs = tuple(str(d) for d in locales_dirs(config.root))
+    catalogs = tuple(f"{d}{os.sep}" for d in locales_dirs(config.root))
     cache.compiled = {path: mo for path, mo in i18n.COMPILED.items() if path.startswith(catalogs)}
     if use_cache:
         cache.save(root)

@@ -498,17 +498,15 @@ class _Page:
                 parts.append(self.footnote_ref(node))
         return "".join(parts)
 
-    def url(self, node: Node, attr: str) -> str:
-        """A link's or image's URL checked and rewritten to where it is published; the line is recorded."""
-        url = node.meta["url"]
-        line = self.line(node)
+    def url(self, url: str, attr: str, line: int) -> str:
+        """A URL checked and rewritten to where it is published; where it was written is recorded."""
         new = _resolve(url, attr, self.page_dir, self, line)
         url = url if new is None else new
         self.out.locations.setdefault(f"{attr}={url}", line)
         return url
 
     def link(self, node: Node, attrs: dict[str, str]) -> str:
-        a = {"href": self.url(node, "href")}
+        a = {"href": self.url(node.meta["url"], "href", self.line(node))}
         if node.meta.get("title"):
             a["title"] = node.meta["title"]
         label = self.inline(node.children)
@@ -518,7 +516,7 @@ class _Page:
     def image(self, node: Node, attrs: dict[str, str]) -> str:
         """Site images get their size (no layout shift) and, for photos, a <picture> of smaller, modern formats.
         The first image of a page may be what it is seen with first, so only the later ones load lazily."""
-        src = self.url(node, "src")
+        src = self.url(node.meta["url"], "src", self.line(node))
         alt = _alt(node.children)
         lazy = self.images_seen > 0
         self.images_seen += 1
@@ -551,10 +549,7 @@ class _Page:
 
         def link(url: str) -> str:
             """A file path written in the component's ::: line: checked like a link, rewritten to its published URL."""
-            new = _resolve(url, "src", self.page_dir, self, line)
-            url = url if new is None else new
-            self.out.locations.setdefault(f"src={url}", line)
-            return url
+            return self.url(url, "src", line)
 
         try:
             return self.r.components(name, args, heading, body, blocks=blocks, link=link)

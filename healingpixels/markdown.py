@@ -517,7 +517,7 @@ class _Page:
         """Site images get their size (no layout shift) and, for photos, a <picture> of smaller, modern formats.
         The first image of a page may be what it is seen with first, so only the later ones load lazily."""
         src = self.url(node.meta["url"], "src", self.line(node))
-        alt = _alt(node.children)
+        alt = _plain(node.children, images=True)
         lazy = self.images_seen > 0
         self.images_seen += 1
         info = self.r.pictures.get(src)
@@ -576,25 +576,15 @@ class _Page:
         return Block(KINDS.get(node.name, "other"), html, html)
 
 
-def _plain(nodes: list[Node]) -> str:
-    """The text of inline nodes without markup (a heading's id and contents entry, a code span, a table's name)."""
+def _plain(nodes: list[Node], images: bool = False) -> str:
+    """The text of inline nodes without markup: a heading's id and contents entry, a code span, a table's name; with
+    IMAGES, an image's description too, as CommonMark asks for its alt (nested images' text kept)."""
     out = []
     for n in nodes:
         if n.name in ("text", "text_special"):
             out.append(n.meta["content"])
-        elif n.name not in ("image", "html_inline"):
-            out.append(_plain(n.children))
-    return "".join(out)
-
-
-def _alt(nodes: list[Node]) -> str:
-    """An image's description as plain text, as CommonMark asks (markup dropped, nested images' text kept)."""
-    out = []
-    for n in nodes:
-        if n.name in ("text", "text_special"):
-            out.append(n.meta["content"])
-        elif n.name != "html_inline":
-            out.append(_alt(n.children))
+        elif n.name != "html_inline" and (images or n.name != "image"):
+            out.append(_plain(n.children, images))
     return "".join(out)
 
 
